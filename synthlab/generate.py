@@ -1,0 +1,170 @@
+"""Batch generation with any LangChain chat model: a seed per row, a progress bar, and
+failures recorded on their row instead of dropping it.
+
+>>> model = get_chat_model("local")                                           # doctest: +SKIP
+>>> records = generate(model, ["Write a positive movie review."], n=3, seed=7)  # doctest: +SKIP
+
+Row ``k`` of a call (counting every sample of every prompt in order) is generated with
+seed ``seed + k``, so n samples of one prompt are n different draws, and a re-run with the
+same arguments is the same data (and, with the cache, costs no model call).
+Taught in ``notebooks/00_quickstart.ipynb``.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import PromptValue
+from tqdm.auto import tqdm
+
+from synthlab.records import make_records
+
+PromptLike = str | Sequence[BaseMessage] | PromptValue
+Parser = Callable[[str], Mapping[str, Any]]
+
+
+class GenerationError(RuntimeError):
+    """Every row of a generation call failed, so there is nothing to return."""
+
+
+def plain_text(output: str) -> dict[str, Any]:
+    """The default parser: the stripped completion is the ``text``; an empty one is an error."""
+    text = output.strip()
+    if not text:
+        raise ValueError("empty generation")
+    return {"text": text}
+
+
+_CHATTER = re.compile(
+    r"^\s*(sure|certainly|of course|okay|ok|here(?:'s| is| are)|absolutely)\b[^\n:]*[:!.]?\s*(\n+|$)",
+    re.IGNORECASE,
+)
+_QUOTES = ('"', "\u201c", "\u201d", "'")
+
+
+def strip_chatter(output: str) -> dict[str, Any]:
+    """A parser for single texts from small models: drop a leading "Sure, here is..." line and
+    surrounding quotes; an empty result is an error.
+
+    >>> strip_chatter('Sure! Here is a review:\n"A warm, funny film."')
+    {'text': 'A warm, funny film.'}
+    """
+    text = output.strip()
+    while True:
+        stripped = _CHATTER.sub("", text, count=1).strip()
+        if stripped == text or not stripped:
+            break
+        text = stripped
+    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return plain_text(text)
+
+
+def model_name(model: BaseChatModel) -> str:
+    """A short, human-readable identity of a chat model for the ``model`` column."""
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    path = getattr(model, "model_path", None)
+    if path:
+        return str(path).rsplit("/", 1)[-1].removesuffix(".gguf")
+    return type(model).__name__
+
+
+def prompt_text(prompt: PromptLike) -> str:
+    """The prompt as one string for the ``prompt`` column (``role: content`` lines for chats)."""
+    if isinstance(prompt, str):
+        return prompt
+    messages = prompt.to_messages() if isinstance(prompt, PromptValue) else prompt
+    return "\n".join(f"{message.type}: {message.content}" for message in messages)
+
+
+def _seeded_call(model: BaseChatModel, prompt: PromptLike, seed: int) -> str:
+    if type(model).__name__ == "ChatOllama":
+        # ChatOllama takes sampling options from its fields, not from call arguments.
+        return str(model.model_copy(update={"seed": seed}).invoke(prompt).content)
+    return str(model.invoke(prompt, seed=seed).content)
+
+
+def generate(
+    model: BaseChatModel,
+    prompts: Sequence[PromptLike],
+    *,
+    n: int = 1,
+    seed: int = 0,
+    labels: Sequence[Any] | None = None,
+    conditions: Sequence[Mapping[str, Any]] | None = None,
+    parse: Parser = plain_text,
+    method: str = "generate",
+    round: int = 0,
+    parent_ids: Sequence[str | None] | None = None,
+    max_concurrency: int = 1,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Generate ``n`` samples per prompt and return them as records (see :mod:`synthlab.records`).
+
+    ``labels``, ``conditions`` (dicts recorded in ``params``) and ``parent_ids`` align with
+    ``prompts``. ``parse`` turns a completion into row fields (``text`` and any others);
+    when it raises ``ValueError``, or the model call fails, the row keeps the raw output in
+    ``raw`` and the reason in ``error``. Raises :class:`GenerationError` only when every row failed.
+    """
+    if len(prompts) == 0:
+        raise ValueError("prompts is empty: pass at least one prompt to generate from.")
+    if n < 1:
+        raise ValueError(f"n (samples per prompt) must be >= 1; got {n}")
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be >= 1; got {max_concurrency}")
+    for name, aligned in (("labels", labels), ("conditions", conditions), ("parent_ids", parent_ids)):
+        if aligned is not None and len(aligned) != len(prompts):
+            raise ValueError(f"{name} has {len(aligned)} items but prompts has {len(prompts)}; they must align.")
+
+    jobs = [(index, sample) for index in range(len(prompts)) for sample in range(n)]
+    identity = model_name(model)
+    model_params = {k: v for k, v in getattr(model, "_identifying_params", {}).items() if _is_plain(v)}
+
+    def run(row: int) -> dict[str, Any]:
+        index, sample = jobs[row]
+        row_seed = seed + row
+        record: dict[str, Any] = {
+            "label": labels[index] if labels is not None else None,
+            "method": method,
+            "model": identity,
+            "prompt": prompt_text(prompts[index]),
+            "params": {**model_params, **(dict(conditions[index]) if conditions else {}), "sample": sample},
+            "seed": row_seed,
+            "parent_id": parent_ids[index] if parent_ids is not None else None,
+            "round": round,
+            "raw": None,
+        }
+        try:
+            record["raw"] = _seeded_call(model, prompts[index], row_seed)
+            record.update(parse(record["raw"]))
+        except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
+            record["error"] = f"{type(error).__name__}: {error}"
+        return record
+
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    with ThreadPoolExecutor(max_workers=max_concurrency) as pool, tqdm(
+        total=len(jobs), desc=method, disable=not progress
+    ) as bar:
+        futures = {pool.submit(run, row): row for row in range(len(jobs))}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            bar.update(1)
+
+    records = make_records(results)  # type: ignore[arg-type]
+    if records["error"].notna().all():
+        raise GenerationError(
+            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}"
+        )
+    return records
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list))

@@ -1,0 +1,27 @@
+"""A small fake chat model for fast unit tests (never used by notebooks or the demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+
+class EchoSeedModel(BaseChatModel):
+    """Answers ``"<last message> #<seed>"``; raises when the last message contains ``FAIL``."""
+
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "echo-seed"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        self.calls += 1
+        text = str(messages[-1].content)
+        if "FAIL" in text:
+            raise RuntimeError(f"model failed on {text!r}")
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{text} #{kwargs.get('seed')}"))])

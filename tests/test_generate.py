@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from langchain_core.prompts import ChatPromptTemplate
+
+from synthlab.generate import GenerationError, generate, strip_chatter
+from synthlab.records import RECORD_COLUMNS
+from tests.fake_models import EchoSeedModel
+
+
+def test_each_row_gets_its_own_seed_and_provenance():
+    records = generate(EchoSeedModel(), ["a", "b"], n=2, seed=10, labels=["x", "y"],
+                       conditions=[{"topic": "t1"}, {"topic": "t2"}], method="unit", progress=False)
+    assert list(records.columns[: len(RECORD_COLUMNS)]) == list(RECORD_COLUMNS)
+    assert records["text"].tolist() == ["a #10", "a #11", "b #12", "b #13"]
+    assert records["seed"].tolist() == [10, 11, 12, 13]
+    assert records["label"].tolist() == ["x", "x", "y", "y"]
+    assert records["params"].iloc[2]["topic"] == "t2"
+    assert records["params"].iloc[1]["sample"] == 1
+    assert (records["method"] == "unit").all()
+    assert records["error"].isna().all()
+
+
+def test_a_failed_row_is_recorded_and_the_others_are_kept():
+    records = generate(EchoSeedModel(), ["ok", "FAIL here", "fine"], progress=False)
+    assert len(records) == 3
+    assert records["error"].notna().tolist() == [False, True, False]
+    assert "model failed" in records["error"].iloc[1]
+    assert records["text"].iloc[2] == "fine #2"
+
+
+def test_a_malformed_output_keeps_its_raw_text():
+    def needs_colon(output: str) -> dict:
+        if ":" not in output:
+            raise ValueError("no colon")
+        return {"text": output.split(":", 1)[1]}
+
+    records = generate(EchoSeedModel(), ["k: v", "plain"], parse=needs_colon, progress=False)
+    assert records["text"].iloc[0].startswith(" v")
+    assert records["error"].iloc[1] == "ValueError: no colon"
+    assert records["raw"].iloc[1] == "plain #1"
+
+
+def test_bad_arguments_say_what_to_do():
+    with pytest.raises(ValueError, match="prompts is empty"):
+        generate(EchoSeedModel(), [])
+    with pytest.raises(ValueError, match="labels has 1 items but prompts has 2"):
+        generate(EchoSeedModel(), ["a", "b"], labels=["x"])
+    with pytest.raises(GenerationError, match="All 2 generations failed"):
+        generate(EchoSeedModel(), ["FAIL", "FAIL too"], progress=False)
+
+
+def test_concurrency_keeps_row_order():
+    prompts = [f"p{i}" for i in range(20)]
+    records = generate(EchoSeedModel(), prompts, max_concurrency=4, progress=False)
+    assert records["text"].tolist() == [f"p{i} #{i}" for i in range(20)]
+
+
+def test_templates_are_recorded_as_text():
+    template = ChatPromptTemplate.from_messages([("system", "be brief"), ("human", "{q}")])
+    records = generate(EchoSeedModel(), [template.invoke({"q": "why {braces}?"})], progress=False)
+    assert records["prompt"].iloc[0] == "system: be brief\nhuman: why {braces}?"
+
+
+@pytest.mark.parametrize(
+    ("output", "text"),
+    [
+        ('Sure! Here is a review:\n"A warm, funny film."', "A warm, funny film."),
+        ("Here's a negative review: Dull and long.", "Dull and long."),
+        ("  Plain text.  ", "Plain text."),
+        ("\u201cQuoted.\u201d", "Quoted."),
+    ],
+)
+def test_strip_chatter(output, text):
+    assert strip_chatter(output) == {"text": text}
+
+
+def test_strip_chatter_rejects_chatter_only():
+    with pytest.raises(ValueError, match="empty"):
+        strip_chatter("   ")
+    assert isinstance(generate(EchoSeedModel(), ["x"], parse=strip_chatter, progress=False), pd.DataFrame)

