@@ -40,9 +40,9 @@ def plain_text(output: str) -> dict[str, Any]:
     return {"text": text}
 
 
-_CHATTER = re.compile(
-    r"^\s*(sure|certainly|of course|okay|ok|here(?:'s| is| are)|absolutely)\b[^\n:]*[:!.]?\s*(\n+|$)",
-    re.IGNORECASE,
+_CHATTER = (
+    re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great)\b\s*[!.,:]?\s*", re.IGNORECASE),
+    re.compile(r"^(?:here(?:'s| is| are)|below is)\b[^\n:]*:\s*", re.IGNORECASE),
 )
 _QUOTES = ('"', "\u201c", "\u201d", "'")
 
@@ -55,11 +55,8 @@ def strip_chatter(output: str) -> dict[str, Any]:
     {'text': 'A warm, funny film.'}
     """
     text = output.strip()
-    while True:
-        stripped = _CHATTER.sub("", text, count=1).strip()
-        if stripped == text or not stripped:
-            break
-        text = stripped
+    for pattern in _CHATTER:
+        text = pattern.sub("", text, count=1).strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
     return plain_text(text)

@@ -33,6 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field, field_validator
+from pydantic.v1 import BaseModel as BaseModelV1
 
 from synthlab.cache import get_cache
 
@@ -136,6 +137,20 @@ def _to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return converted
 
 
+def _plain_logprobs(logprobs: dict[str, Any], top: int) -> dict[str, Any]:
+    """llama.cpp's chat log-probabilities as plain floats (JSON-safe, cacheable), each token's
+    alternatives cut to the ``top`` most likely (llama.cpp adds the sampled token to them)."""
+    content = []
+    for entry in logprobs["content"]:
+        alternatives = sorted(entry["top_logprobs"], key=lambda alt: -alt["logprob"])[:top]
+        content.append({
+            "token": entry["token"],
+            "logprob": float(entry["logprob"]),
+            "top_logprobs": [{"token": alt["token"], "logprob": float(alt["logprob"])} for alt in alternatives],
+        })
+    return {"content": content}
+
+
 def _usage(usage: dict[str, int] | None) -> UsageMetadata | None:
     if not usage:
         return None
@@ -232,7 +247,7 @@ class ChatLocalLlama(BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider="llamacpp",
-            ls_model_name=Path(self.model_path).stem,
+            ls_model_name=kwargs.get("model", Path(self.model_path).stem),
             ls_model_type="chat",
             ls_temperature=kwargs.get("temperature", self.temperature),
             ls_max_tokens=kwargs.get("max_tokens", self.max_tokens),
@@ -288,7 +303,7 @@ class ChatLocalLlama(BaseChatModel):
         choice = response["choices"][0]
         metadata = self._metadata(request, choice.get("finish_reason"))
         if choice.get("logprobs"):
-            metadata["logprobs"] = choice["logprobs"]
+            metadata["logprobs"] = _plain_logprobs(choice["logprobs"], request["top_logprobs"])
         message = AIMessage(
             content=choice["message"].get("content") or "",
             response_metadata=metadata,
@@ -339,24 +354,31 @@ class ChatLocalLlama(BaseChatModel):
         schema: dict[str, Any] | type[BaseModel] | type,
         *,
         include_raw: bool = False,
-        method: Literal["json_schema", "json_mode"] = "json_schema",
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable whose output follows ``schema`` (a pydantic model, TypedDict or JSON schema).
 
         Decoding is constrained by llama.cpp's JSON-schema grammar, so even a 135M model
-        emits valid JSON; ``method="json_mode"`` only asks for some JSON object.
+        emits valid JSON (``strict`` is accepted for compatibility: the grammar is always
+        strict); ``"function_calling"`` means the same as ``"json_schema"``, since this model
+        has no tool calling; ``method="json_mode"`` only asks for some JSON object. A text cut short by
+        ``max_tokens`` can still fail to parse: give structured calls enough tokens.
         """
         if kwargs:
             raise TypeError(f"Unexpected arguments {sorted(kwargs)}")
-        is_pydantic = isinstance(schema, type) and issubclass(schema, BaseModel)
+        is_pydantic = isinstance(schema, type) and issubclass(schema, (BaseModel, BaseModelV1))
         if method == "json_mode":
             response_format: dict[str, Any] = {"type": "json_object"}
-        elif method == "json_schema":
-            json_schema = schema.model_json_schema() if is_pydantic else convert_to_json_schema(schema)
+        elif method in ("json_schema", "function_calling"):
+            if is_pydantic:
+                json_schema = schema.model_json_schema() if issubclass(schema, BaseModel) else schema.schema()
+            else:
+                json_schema = convert_to_json_schema(schema)
             response_format = {"type": "json_object", "schema": json_schema}
         else:
-            raise ValueError(f"method must be 'json_schema' or 'json_mode'; got {method!r}")
+            raise ValueError(f"method must be 'json_schema', 'function_calling' or 'json_mode'; got {method!r}")
         bound = self.bind(response_format=response_format, ls_structured_output_format={
             "kwargs": {"method": method}, "schema": schema,
         })
@@ -394,10 +416,12 @@ def get_chat_model(
     - ``"ollama"``: ``ChatOllama``; params ``model`` and ``base_url``.
 
     ``cache=True`` uses the shared cache at :func:`synthlab.cache.default_cache_path`;
-    pass a path or a cache object to use another, or ``False`` for none. Models without a
-    seed are not cached, since each call is meant to be a fresh draw.
+    pass a path or a cache object to use another, or ``False`` for none. Every backend is
+    seeded (``seed=0`` unless given); a model made with ``seed=None`` is not cached, since
+    each of its calls is meant to be a fresh draw.
     """
-    seeded = params.get("seed", 0 if name == "local" else None) is not None
+    params.setdefault("seed", 0)
+    seeded = params["seed"] is not None
     cache_arg = _cache_argument(cache, seeded)
     if name == "local":
         return ChatLocalLlama(cache=cache_arg, **params)

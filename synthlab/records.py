@@ -82,8 +82,9 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         if column in _INTEGER_COLUMNS or column in _JSON_COLUMNS:
             continue
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: None if _is_missing(v) else v).astype(object)
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype):
+            # Plain objects with None for missing values: one representation, whatever pandas inferred.
+            frame[column] = frame[column].astype(object).map(lambda v: None if _is_missing(v) else v)
     return frame
 
 
@@ -175,7 +176,4 @@ def _from_columnar(frame: pd.DataFrame) -> pd.DataFrame:
     validate_records(frame)
     for column in _JSON_COLUMNS:
         frame[column] = frame[column].map(json.loads)
-    for column in frame.columns:
-        if column not in _INTEGER_COLUMNS and column not in _JSON_COLUMNS:
-            frame[column] = frame[column].astype(object)
     return _normalise(frame)

@@ -25,13 +25,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     """Start ``python -m llama_cpp.server`` on a free loopback port; stop it after the tests."""
     port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe: the server logs a lot and a full pipe would block it
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
          "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 60
@@ -42,11 +44,12 @@ def llama_server():
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"llama_cpp.server did not start: {process.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
     yield base_url
     process.terminate()
     process.wait(timeout=20)
+    log.close()
 
 
 def test_openai_backend_generates_through_the_loopback_server(llama_server, tmp_path):
