@@ -64,7 +64,17 @@ def embedded_model_path() -> Path:
 
 
 class _LoadedModel:
-    """A llama.cpp model and context with the lock that serialises every use of them."""
+    """A llama.cpp model and context with the lock that serialises every use of them.
+
+    llama.cpp reuses the KV cache of the longest prompt prefix it has already evaluated, but
+    logits then depend on how the prompt was split into decode batches, so the same prompt
+    and seed could give a different text after a different previous call. Prompts are
+    therefore always evaluated in fixed blocks of :data:`BLOCK` tokens from position 0, and
+    only whole blocks are reused: the same prompt gives the same text whatever came before,
+    and a shared prefix (the chat template's header) is still evaluated only once.
+    """
+
+    BLOCK = 16
 
     def __init__(self, path: Path, n_ctx: int, logits_all: bool) -> None:
         from llama_cpp import Llama
@@ -73,6 +83,7 @@ class _LoadedModel:
         self.llama = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
+            n_batch=self.BLOCK,
             logits_all=logits_all,
             n_threads=max(1, os.cpu_count() or 1),
             verbose=False,
@@ -84,10 +95,25 @@ class _LoadedModel:
             bos_token=self.llama._model.token_get_text(self.llama.token_bos()),  # noqa: SLF001
         )
 
-    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        """Tokens of the prompt that the GGUF chat template makes of ``messages``."""
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """The tokens of the prompt that the GGUF chat template makes of ``messages``."""
         formatted = self.formatter(messages=messages)
-        return len(self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True))
+        return self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
+
+    def keep_whole_blocks(self, tokens: list[int]) -> None:
+        """Truncate the evaluated context to the whole blocks it shares with ``tokens``,
+        leaving at least one token of ``tokens`` to evaluate (call with the lock held)."""
+        llama = self.llama
+        shared = 0
+        for old, new in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens):
+            if old != new:
+                break
+            shared += 1
+        keep = min(shared // self.BLOCK, (len(tokens) - 1) // self.BLOCK) * self.BLOCK
+        if keep == 0:
+            llama.reset()
+        elif keep < llama.n_tokens:
+            llama.n_tokens = keep
 
 
 _loaded: dict[tuple[str, int, bool], _LoadedModel] = {}
@@ -298,7 +324,7 @@ class ChatLocalLlama(BaseChatModel):
         request = self._request(messages, stop, **kwargs)
         loaded = self._model_for(request)
         with loaded.lock:
-            loaded.llama.reset()
+            loaded.keep_whole_blocks(loaded.prompt_tokens(request["messages"]))
             response = loaded.llama.create_chat_completion(**request)
         choice = response["choices"][0]
         metadata = self._metadata(request, choice.get("finish_reason"))
@@ -322,8 +348,9 @@ class ChatLocalLlama(BaseChatModel):
         loaded = self._model_for(request)
         finish_reason = None
         with loaded.lock:
-            loaded.llama.reset()
-            input_tokens = loaded.count_prompt_tokens(request["messages"])
+            prompt = loaded.prompt_tokens(request["messages"])
+            loaded.keep_whole_blocks(prompt)
+            input_tokens = len(prompt)
             for part in loaded.llama.create_chat_completion(**request, stream=True):
                 choice = part["choices"][0]
                 text = choice["delta"].get("content") or ""
