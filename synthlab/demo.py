@@ -13,27 +13,13 @@ from typing import Any
 
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
-from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.curate import drop_exact_duplicates, drop_malformed
 from synthlab.evaluate import diversity_summary
-from synthlab.generate import generate, strip_chatter
 from synthlab.llm import get_chat_model
 from synthlab.records import save_jsonl
+from synthlab.reviews import LABELS, generate_reviews
 from synthlab.viz import length_histogram
-
-LABELS = ("positive", "negative")
-REVIEW_PROMPT = ChatPromptTemplate.from_messages([
-    ("system", "You are a film critic who writes short movie reviews."),
-    ("human", "Write a {label} review of a movie in one or two sentences. Reply with the review only."),
-])
-
-
-def review_prompts(n: int, labels: tuple[str, ...] = LABELS) -> tuple[list[Any], list[str]]:
-    """``n`` prompts cycling through ``labels`` (balanced when ``n`` is a multiple), with their labels."""
-    chosen = [labels[i % len(labels)] for i in range(n)]
-    return [REVIEW_PROMPT.invoke({"label": label}) for label in chosen], chosen
-
 
 def run_demo(
     model: BaseChatModel | None = None,
@@ -47,9 +33,7 @@ def run_demo(
     if n < len(LABELS):
         raise ValueError(f"n must be at least {len(LABELS)} so every label gets a row; got {n}")
     model = model or get_chat_model("local", temperature=0.9, max_tokens=80)
-    prompts, labels = review_prompts(n)
-    records = generate(model, prompts, labels=labels, seed=seed, parse=strip_chatter,
-                       method="demo:label-conditioned", progress=progress)
+    records = generate_reviews(model, n, seed=seed, progress=progress)
     well_formed, malformed = drop_malformed(records)
     kept, duplicates = drop_exact_duplicates(well_formed)
     removed = pd.concat([malformed, duplicates], ignore_index=True)

@@ -84,7 +84,8 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype):
             # Plain objects with None for missing values: one representation, whatever pandas inferred.
-            frame[column] = frame[column].astype(object).map(lambda v: None if _is_missing(v) else v)
+            frame[column] = pd.Series([None if _is_missing(v) else v for v in frame[column]],
+                                      index=frame.index, dtype=object)
     return frame
 
 

@@ -5,14 +5,9 @@ import json
 import pytest
 
 from synthlab.__main__ import main
-from synthlab.demo import review_prompts, run_demo
+from synthlab.demo import run_demo
 from synthlab.llm import get_chat_model
 from synthlab.records import load_jsonl
-
-
-def test_prompts_are_balanced():
-    _, labels = review_prompts(6)
-    assert labels.count("positive") == labels.count("negative") == 3
 
 
 @pytest.mark.integration

@@ -1,0 +1,104 @@
+"""LLM-as-judge label checks (taxonomy E3): a chat model reads each text and picks one label,
+and its picks are compared with the intended or gold labels.
+
+With the embedded model the answer is constrained by llama.cpp's JSON-schema grammar to one
+of the labels, so every answer parses; other backends answer in free text, from which the
+first label named is taken (or the row records a parse error). Run it on real, gold-labelled
+text first: its agreement there says how far the judge can be trusted on synthetic text.
+Taught in ``notebooks/20_direct_evaluation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Sequence
+
+import pandas as pd
+from langchain_core.language_models import BaseChatModel
+from langchain_core.prompts import ChatPromptTemplate
+
+from synthlab.generate import generate
+from synthlab.llm import ChatLocalLlama
+
+JUDGE_PROMPT = ChatPromptTemplate.from_messages([
+    ("system", "You label texts. Answer with exactly one of these labels: {labels}."),
+    ("human", "Text: {text}\n\nWhich label fits this text best: {labels}?"),
+])
+
+
+def _label_parser(labels: Sequence[str]):
+    pattern = re.compile(r"\b(" + "|".join(re.escape(label) for label in labels) + r")\b", re.IGNORECASE)
+    canonical = {label.lower(): label for label in labels}
+
+    def parse(output: str) -> dict[str, Any]:
+        try:
+            answer = json.loads(output).get("label", "")
+        except (json.JSONDecodeError, AttributeError):
+            answer = output
+        found = pattern.search(str(answer))
+        if not found:
+            raise ValueError(f"the judge named none of {list(labels)}")
+        return {"judge_label": canonical[found.group(1).lower()]}
+
+    return parse
+
+
+def _constrained(model: BaseChatModel, labels: Sequence[str]) -> Any:
+    if isinstance(model, ChatLocalLlama):
+        schema = {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
+        return model.bind(response_format={"type": "json_object", "schema": schema})
+    return model
+
+
+def judge_labels(
+    model: BaseChatModel,
+    frame: pd.DataFrame,
+    labels: Sequence[str],
+    *,
+    text_col: str = "text",
+    label_col: str | None = "label",
+    seed: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Ask ``model`` to label every text of ``frame``; return ``frame`` with ``judge_label``,
+    ``judge_error`` and, when ``label_col`` is given, ``judge_agrees`` (None where the judge failed)."""
+    if len(set(labels)) < 2:
+        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
+    if text_col not in frame.columns:
+        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    if label_col is not None and label_col not in frame.columns:
+        raise KeyError(f"label_col {label_col!r} is not a column; columns are {list(frame.columns)}")
+    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
+    if bad:
+        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them before judging.")
+    listed = ", ".join(labels)
+    prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
+    verdicts = generate(_constrained(model, labels), prompts, seed=seed, parse=_label_parser(labels),
+                        method="judge:label", progress=progress)
+    judged = frame.copy()
+    verdict = verdicts["judge_label"] if "judge_label" in verdicts else [None] * len(frame)
+    judged["judge_label"] = pd.Series(list(verdict), index=frame.index, dtype=object)
+    judged["judge_error"] = pd.Series(verdicts["error"].tolist(), index=frame.index, dtype=object)
+    if label_col is not None:
+        judged["judge_agrees"] = pd.Series(
+            [None if v is None else v == gold for v, gold in zip(judged["judge_label"], judged[label_col])],
+            index=frame.index, dtype=object,
+        )
+    return judged
+
+
+def judge_agreement(judged: pd.DataFrame, *, label_col: str = "label") -> dict[str, Any]:
+    """Agreement of the judge with ``label_col`` over the rows it answered, overall and per label,
+    with the share of rows it failed on and the label distribution it gave (a judge that always
+    says one label shows it here)."""
+    answered = judged[judged["judge_label"].notna()]
+    agrees = answered["judge_label"] == answered[label_col]
+    return {
+        "n": len(judged),
+        "answered": len(answered),
+        "failed_share": 1 - len(answered) / len(judged) if len(judged) else 0.0,
+        "agreement": float(agrees.mean()) if len(answered) else float("nan"),
+        "per_label": agrees.groupby(answered[label_col]).mean().to_dict(),
+        "judge_label_counts": answered["judge_label"].value_counts().to_dict(),
+    }
