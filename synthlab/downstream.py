@@ -1,0 +1,340 @@
+"""Indirect evaluation (taxonomy E6) and oracle faithfulness (E1) with small text classifiers.
+
+E6: train a small classifier on a training set (synthetic, real few-shot, real full) and score
+it on real gold data (:func:`train_and_test`, :func:`compare_training_sets`), also as a function
+of the number of training rows (:func:`learning_curve`, :func:`plot_learning_curves`).
+E1: a classifier trained on real data is an *oracle* that labels synthetic rows; its agreement
+with the intended labels is ZeroGen's "correctness" (:func:`oracle_agreement`).
+
+Built-in models: ``"tfidf-logreg"`` (TF-IDF word 1-2-grams, logistic regression) and
+``"nltk-nb"`` (NLTK's naive Bayes on word presence, regex tokens, no NLTK data needed); any
+estimator with ``fit(texts, labels)`` / ``predict(texts)`` on raw texts, such as an sklearn
+``Pipeline``, also works and is cloned, never fitted in place. Taught in the evaluation notebooks
+for E1 (faithfulness, benchmark) and E6 (indirect evaluation, benchmark).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, classification_report, f1_score
+from sklearn.pipeline import make_pipeline
+
+from synthlab.evaluate import Tokenizer, default_tokenize
+
+MODELS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
+
+
+class NltkNaiveBayes:
+    """NLTK's ``NaiveBayesClassifier`` on word-presence features, behind sklearn's ``fit`` /
+    ``predict`` so that it trains, scores and serves as an oracle like any estimator. Tokens come
+    from ``tokenizer`` (default :func:`synthlab.evaluate.default_tokenize`, a regex), so NLTK never
+    looks for downloaded data such as punkt."""
+
+    def __init__(self, tokenizer: Tokenizer | None = None) -> None:
+        self.tokenizer = tokenizer
+
+    def _features(self, text: str) -> dict[str, bool]:
+        return {token: True for token in (self.tokenizer or default_tokenize)(text)}
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> NltkNaiveBayes:
+        from nltk.classify import NaiveBayesClassifier
+
+        self.classifier_ = NaiveBayesClassifier.train(
+            [(self._features(text), label) for text, label in zip(texts, labels)])
+        self.classes_ = np.array(sorted(set(labels)))
+        return self
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self.classifier_.classify(self._features(text)) for text in texts])
+
+
+@dataclass
+class TrainTestResult:
+    """What :func:`train_and_test` measured, and the fitted model (reusable as an oracle).
+
+    ``labels`` are the training labels, the only ones the model can predict. ``report`` is
+    sklearn's ``classification_report`` as a DataFrame: one row per label (as a string) that
+    occurs in the test set or the predictions, then ``macro avg`` and ``weighted avg``; columns
+    ``precision``, ``recall``, ``f1-score``, ``support``. ``predictions`` is aligned to the
+    test frame's index.
+    """
+
+    model_name: str
+    model: Any
+    accuracy: float
+    macro_f1: float
+    n_train: int
+    n_test: int
+    labels: list[Any]
+    report: pd.DataFrame
+    predictions: pd.Series
+    unseen_test_labels: list[Any]
+
+    def as_row(self) -> dict[str, Any]:
+        """The summary numbers as one row of a comparison table."""
+        return {"model": self.model_name, "n_train": self.n_train, "n_test": self.n_test,
+                "accuracy": self.accuracy, "macro_f1": self.macro_f1}
+
+
+def _check_frame(frame: Any, name: str, text_col: str, label_col: str) -> None:
+    """Raise naming the problem if ``frame`` cannot be trained or scored on."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
+    for role, column in (("text_col", text_col), ("label_col", label_col)):
+        if column not in frame.columns:
+            raise KeyError(f"{role} {column!r} is not a column of {name}; columns are {list(frame.columns)}")
+    if frame.empty:
+        raise ValueError(f"{name} has no rows; did an earlier filter remove them all?")
+    bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
+    if bad_text.any():
+        raise ValueError(
+            f"{name} has {int(bad_text.sum())} row(s) whose {text_col!r} is missing or not a string "
+            f"(index {frame.index[bad_text].tolist()[:5]}); drop them first, e.g. with "
+            "synthlab.curate.drop_malformed, or convert them with .astype(str)")
+    bad_label = frame[label_col].isna()
+    if bad_label.any():
+        raise ValueError(
+            f"{name} has {int(bad_label.sum())} row(s) with a missing {label_col!r} "
+            f"(index {frame.index[bad_label].tolist()[:5]}); drop or label them first")
+
+
+def _make_model(model: str | Any, seed: int) -> Any:
+    """A fresh, unfitted classifier for a built-in name, or a clone of a given estimator."""
+    if isinstance(model, str):
+        if model == "tfidf-logreg":
+            return make_pipeline(
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+                LogisticRegression(max_iter=2000, random_state=seed))
+        if model == "nltk-nb":
+            return NltkNaiveBayes()
+        raise ValueError(f"Unknown model {model!r}; use one of {list(MODELS)} or pass an estimator")
+    if not (hasattr(model, "fit") and hasattr(model, "predict")):
+        raise TypeError(f"model must be one of {list(MODELS)} or have fit() and predict(); "
+                        f"got {type(model).__name__}")
+    return clone(model, safe=False)
+
+
+def _model_name(model: str | Any) -> str:
+    if isinstance(model, str):
+        return model
+    steps = getattr(model, "steps", None)
+    return "+".join(name for name, _ in steps) if steps else type(model).__name__
+
+
+def train_and_test(
+    train_df: pd.DataFrame, test_df: pd.DataFrame, *, text_col: str = "text", label_col: str = "label",
+    model: str | Any = "tfidf-logreg", seed: int = 0,
+) -> TrainTestResult:
+    """Fit ``model`` on ``train_df`` and score it on ``test_df``: accuracy, macro-F1, a
+    per-class report and the predictions (see :class:`TrainTestResult`).
+
+    ``seed`` is the built-in models' ``random_state``; a given estimator is cloned as it is.
+    Test labels the training set never had cannot be predicted: they count as errors in
+    accuracy and score F1 0 in macro-F1, are listed in ``unseen_test_labels``, and warn.
+
+    >>> train_and_test(synthetic_df, real_test_df).as_row()    # doctest: +SKIP
+    {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
+    """
+    _check_frame(train_df, "train_df", text_col, label_col)
+    _check_frame(test_df, "test_df", text_col, label_col)
+    labels = sorted(set(train_df[label_col].tolist()))
+    if len(labels) < 2:
+        raise ValueError(
+            f"cannot train a classifier on one class: every row of train_df has {label_col!r} == "
+            f"{labels[0]!r}; add rows of another label (or check that a filter did not remove them)")
+    y_true = test_df[label_col].tolist()
+    unseen = sorted(set(y_true) - set(labels))
+    if unseen:
+        warnings.warn(
+            f"test_df has labels the training set never saw: {unseen} "
+            f"({sum(y in unseen for y in y_true)} of {len(y_true)} rows); they count as errors",
+            UserWarning, stacklevel=2)
+    fitted = _make_model(model, seed)
+    fitted.fit(train_df[text_col].tolist(), train_df[label_col].tolist())
+    y_pred = np.asarray(fitted.predict(test_df[text_col].tolist())).tolist()
+    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    report.pop("accuracy", None)  # a scalar, kept as its own field
+    return TrainTestResult(
+        model_name=_model_name(model), model=fitted,
+        accuracy=float(accuracy_score(y_true, y_pred)),
+        macro_f1=float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        n_train=len(train_df), n_test=len(test_df), labels=labels,
+        report=pd.DataFrame(report).T,
+        predictions=pd.Series(y_pred, index=test_df.index, name="predicted"),
+        unseen_test_labels=unseen)
+
+
+def stratified_sample(frame: pd.DataFrame, n: int, *, label_col: str = "label", seed: int = 0) -> pd.DataFrame:
+    """``n`` rows with the label proportions of ``frame`` and every label at least once (for
+    example a "real few-shot" training set), in their original order.
+
+    Each label's rows are shuffled once per ``seed`` and a sample takes the first of them, so
+    samples of different sizes with one seed overlap as much as stratification allows.
+    """
+    if label_col not in frame.columns:
+        raise KeyError(f"label_col {label_col!r} is not a column; columns are {list(frame.columns)}")
+    if frame[label_col].isna().any():
+        raise ValueError(f"{int(frame[label_col].isna().sum())} row(s) have a missing {label_col!r}; "
+                         "drop or label them first")
+    counts = frame[label_col].value_counts().sort_index()
+    if not len(counts) <= n <= len(frame):
+        raise ValueError(f"n={n} rows cannot be a stratified sample of {len(frame)} rows with "
+                         f"{len(counts)} labels; use {len(counts)} <= n <= {len(frame)}")
+    quota = counts * n / len(frame)
+    allocation = quota.astype(int).clip(lower=1)
+    while allocation.sum() > n:  # the one-row-per-label minimum overshot: take from the largest
+        allocation.loc[allocation.idxmax()] -= 1
+    remainders = (quota - allocation)[allocation < counts].sort_values(ascending=False, kind="stable")
+    allocation.loc[remainders.index[: n - allocation.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    values = frame[label_col].to_numpy()
+    positions = [position for label, k in allocation.items()
+                 for position in rng.permutation(np.flatnonzero(values == label))[:k]]
+    return frame.iloc[sorted(positions)]
+
+
+def learning_curve(
+    train_df: pd.DataFrame, test_df: pd.DataFrame, sizes: Sequence[int], *, text_col: str = "text",
+    label_col: str = "label", model: str | Any = "tfidf-logreg", seed: int = 0, repeats: int = 1,
+) -> pd.DataFrame:
+    """Accuracy and macro-F1 on ``test_df`` against the number of training rows: for each
+    repeat ``r`` and size, train on :func:`stratified_sample` of ``train_df`` with seed
+    ``seed + r``. Columns ``model``, ``n_train``, ``repeat``, ``accuracy``, ``macro_f1``.
+
+    Sizes above ``len(train_df)`` are capped to it with a warning (repeated sizes are then
+    measured once); a size below the number of labels raises, since a sample must hold every
+    label. Plot the result with :func:`plot_learning_curves`.
+    """
+    _check_frame(train_df, "train_df", text_col, label_col)
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}")
+    n_labels = train_df[label_col].nunique()
+    if len(sizes) == 0 or min(sizes) < n_labels:
+        raise ValueError(f"sizes must be non-empty and each >= the {n_labels} labels of train_df "
+                         f"(a stratified sample holds every label); got {list(sizes)}")
+    too_big = [size for size in sizes if size > len(train_df)]
+    if too_big:
+        warnings.warn(f"sizes {too_big} exceed the {len(train_df)} rows of train_df; "
+                      f"capped to {len(train_df)}", UserWarning, stacklevel=2)
+    capped = sorted({min(int(size), len(train_df)) for size in sizes})
+    rows = []
+    for repeat in range(repeats):
+        for size in capped:
+            sample = stratified_sample(train_df, size, label_col=label_col, seed=seed + repeat)
+            result = train_and_test(sample, test_df, text_col=text_col, label_col=label_col,
+                                    model=model, seed=seed + repeat)
+            rows.append({"model": result.model_name, "n_train": size, "repeat": repeat,
+                         "accuracy": result.accuracy, "macro_f1": result.macro_f1})
+    return pd.DataFrame(rows)
+
+
+_METRIC_LABELS = {"accuracy": "accuracy on the test set", "macro_f1": "macro-F1 on the test set"}
+
+
+def plot_learning_curves(
+    curves: Mapping[str, pd.DataFrame], *, metric: str = "accuracy", title: str = "",
+) -> Figure:
+    """One line per named :func:`learning_curve` result (the mean over repeats), with a
+    mean ± standard deviation band where a curve has more than one repeat."""
+    from matplotlib import pyplot as plt
+
+    if not curves:
+        raise ValueError("curves is empty; pass {name: learning_curve(...)} for at least one name")
+    for name, curve in curves.items():
+        if metric not in curve.columns or "n_train" not in curve.columns:
+            raise KeyError(f"curve {name!r} has no {metric!r} or 'n_train' column; columns are "
+                           f"{list(curve.columns)}. Pass learning_curve() results and metric="
+                           "'accuracy' or 'macro_f1'")
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for name, curve in curves.items():
+        stats = curve.groupby("n_train")[metric].agg(["mean", "std", "count"])
+        (line,) = axis.plot(stats.index, stats["mean"], marker="o", label=name)
+        if (stats["count"] > 1).any():
+            spread = stats["std"].fillna(0.0)
+            axis.fill_between(stats.index, stats["mean"] - spread, stats["mean"] + spread,
+                              color=line.get_color(), alpha=0.2)
+    axis.set_xlabel("training rows")
+    axis.set_ylabel(_METRIC_LABELS.get(metric, metric))
+    axis.set_title(title or f"Learning curves: {_METRIC_LABELS.get(metric, metric)}")
+    axis.legend(title="training set")
+    figure.tight_layout()
+    return figure
+
+
+def oracle_agreement(
+    oracle: TrainTestResult | Any, synthetic_df: pd.DataFrame, *, text_col: str = "text",
+    label_col: str = "label",
+) -> dict[str, Any]:
+    """ZeroGen-style correctness: the share of synthetic rows whose intended label an oracle
+    (a classifier trained on real data: a :class:`TrainTestResult` or a fitted estimator with
+    ``classes_``) also predicts.
+
+    Returns ``agreement`` (over the rows whose intended label the oracle knows), ``n_scored``,
+    ``per_label`` (a DataFrame of ``n`` and ``agreement`` per intended label), ``confusion``
+    (counts, intended labels as rows, oracle labels as columns, all rows), ``predicted`` (the
+    oracle's labels, aligned to ``synthetic_df``), and ``n_unknown_label`` / ``unknown_labels``
+    for rows whose intended label the oracle was never trained on (these warn; if no row has a
+    known label this raises).
+    """
+    if isinstance(oracle, TrainTestResult):
+        model, known = oracle.model, oracle.labels
+    elif hasattr(oracle, "predict") and getattr(oracle, "classes_", None) is not None:
+        model, known = oracle, np.asarray(oracle.classes_).tolist()
+    else:
+        raise TypeError(f"oracle must be a TrainTestResult or a fitted classifier with predict() and "
+                        f"classes_; got {type(oracle).__name__}. Train one with "
+                        "train_and_test(real_train_df, real_test_df)")
+    _check_frame(synthetic_df, "synthetic_df", text_col, label_col)
+    intended = synthetic_df[label_col]
+    predicted = pd.Series(np.asarray(model.predict(synthetic_df[text_col].tolist())).tolist(),
+                          index=synthetic_df.index, name="oracle_label")
+    is_known = intended.isin(known)
+    unknown = sorted(set(intended[~is_known].tolist()))
+    if not is_known.any():
+        raise ValueError(f"none of synthetic_df's labels {unknown} is known to the oracle, which knows "
+                         f"{known}; are the labels spelled the same way as in the real data?")
+    if unknown:
+        warnings.warn(f"{int((~is_known).sum())} synthetic row(s) have labels the oracle never saw: "
+                      f"{unknown}; they are left out of the agreement", UserWarning, stacklevel=2)
+    agrees = (predicted == intended)[is_known]
+    return {
+        "agreement": float(agrees.mean()),
+        "n_scored": int(is_known.sum()),
+        "per_label": agrees.groupby(intended[is_known]).agg(n="size", agreement="mean"),
+        "confusion": pd.crosstab(intended.rename("intended"), predicted.rename("oracle")),
+        "predicted": predicted,
+        "n_unknown_label": int((~is_known).sum()),
+        "unknown_labels": unknown,
+    }
+
+
+def compare_training_sets(
+    sets: Mapping[str, pd.DataFrame], test_df: pd.DataFrame, *, text_col: str = "text",
+    label_col: str = "label", model: str | Any = "tfidf-logreg", seed: int = 0,
+) -> pd.DataFrame:
+    """The E6 table: one row per named training set (e.g. "real few-shot", "real full",
+    "synthetic"), indexed by ``training_set``, with the columns of :meth:`TrainTestResult.as_row`,
+    all scored on the same ``test_df``."""
+    if not sets:
+        raise ValueError("sets is empty; pass {name: train_df} for at least one training set")
+    rows = {}
+    for name, train_df in sets.items():
+        try:
+            result = train_and_test(train_df, test_df, text_col=text_col, label_col=label_col,
+                                    model=model, seed=seed)
+        except (KeyError, TypeError, ValueError) as error:
+            error.add_note(f"(raised for training set {name!r})")
+            raise
+        rows[name] = result.as_row()
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "training_set"
+    return table
