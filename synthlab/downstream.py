@@ -9,8 +9,8 @@ with the intended labels is ZeroGen's "correctness" (:func:`oracle_agreement`).
 Built-in models: ``"tfidf-logreg"`` (TF-IDF word 1-2-grams, logistic regression) and
 ``"nltk-nb"`` (NLTK's naive Bayes on word presence, regex tokens, no NLTK data needed); any
 estimator with ``fit(texts, labels)`` / ``predict(texts)`` on raw texts, such as an sklearn
-``Pipeline``, also works and is cloned, never fitted in place. Taught in the evaluation notebooks
-for E1 (faithfulness, benchmark) and E6 (indirect evaluation, benchmark).
+``Pipeline``, also works and is cloned, never fitted in place. Taught in
+``notebooks/20_direct_evaluation.ipynb`` (E1) and ``notebooks/21_indirect_evaluation.ipynb`` (E6).
 """
 
 from __future__ import annotations

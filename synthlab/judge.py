@@ -19,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.generate import generate
-from synthlab.llm import ChatLocalLlama
+from synthlab.local_model import ChatLocalLlama
 
 JUDGE_PROMPT = ChatPromptTemplate.from_messages([
     ("system", "You label texts. Answer with exactly one of these labels: {labels}."),

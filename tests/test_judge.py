@@ -5,7 +5,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from synthlab.judge import judge_agreement, judge_labels
-from synthlab.llm import ChatLocalLlama
+from synthlab.local_model import ChatLocalLlama
 
 
 def _frame():

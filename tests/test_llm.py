@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from synthlab import llm
+from synthlab import local_model as local_backend
 from synthlab.cache import SQLiteCache
 from synthlab.generate import GenerationError, generate
 from synthlab.llm import ChatLocalLlama, embedded_model_path, get_chat_model
@@ -133,7 +133,7 @@ def test_warm_cache_makes_zero_model_calls(tmp_path, monkeypatch):
     def no_model_call(*args, **kwargs):
         raise AssertionError("the model was called despite a warm cache")
 
-    for loaded in llm._loaded.values():
+    for loaded in local_backend._loaded.values():
         monkeypatch.setattr(loaded.llama, "create_chat_completion", no_model_call)
     cache.reset_stats()
     again = generate(model, ["Write a title for a comedy."], n=3, progress=False)

