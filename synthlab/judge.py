@@ -90,6 +90,7 @@ def judge_labels(
 
 def judge_agreement(judged: pd.DataFrame, *, label_col: str = "label") -> dict[str, Any]:
     """Agreement of the judge with ``label_col`` over the rows it answered, overall and per label,
+    next to ``majority_share`` (the agreement of a judge that always names the commonest label),
     with the share of rows it failed on and the label distribution it gave (a judge that always
     says one label shows it here)."""
     answered = judged[judged["judge_label"].notna()]
@@ -99,6 +100,7 @@ def judge_agreement(judged: pd.DataFrame, *, label_col: str = "label") -> dict[s
         "answered": len(answered),
         "failed_share": 1 - len(answered) / len(judged) if len(judged) else 0.0,
         "agreement": float(agrees.mean()) if len(answered) else float("nan"),
+        "majority_share": float(answered[label_col].value_counts(normalize=True).max()) if len(answered) else float("nan"),
         "per_label": agrees.groupby(answered[label_col]).mean().to_dict(),
         "judge_label_counts": answered["judge_label"].value_counts().to_dict(),
     }

@@ -21,6 +21,7 @@ def test_free_text_answers_are_parsed_and_compared_with_gold():
     assert "named none of" in judged["judge_error"].iloc[2]
     summary = judge_agreement(judged)
     assert summary["agreement"] == 0.5 and summary["answered"] == 2
+    assert summary["majority_share"] == 0.5  # answered rows: one positive, one negative
     assert summary["failed_share"] == pytest.approx(1 / 3)
     assert summary["judge_label_counts"] == {"positive": 2}
 
