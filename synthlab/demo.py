@@ -15,7 +15,7 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
 from synthlab.curate import drop_exact_duplicates, drop_malformed
-from synthlab.evaluate import diversity_summary
+from synthlab.evaluate import diversity_summary, self_bleu
 from synthlab.llm import get_chat_model
 from synthlab.records import save_jsonl
 from synthlab.reviews import LABELS, generate_reviews
@@ -47,8 +47,8 @@ def run_demo(
         "generated": len(records),
         "kept": len(kept),
         "removed": removed["reason"].map(_reason_kind).value_counts().to_dict(),
-        "diversity": {"all": diversity_summary(kept["text"].tolist())}
-        | {label: diversity_summary(group["text"].tolist()) for label, group in kept.groupby("label")},
+        "diversity": {"all": _diversity(kept["text"].tolist())}
+        | {label: _diversity(group["text"].tolist()) for label, group in kept.groupby("label")},
         "seed": seed,
         "model": records["model"].iloc[0],
     }
@@ -60,12 +60,16 @@ def run_demo(
     return run_dir, summary
 
 
+def _diversity(texts: list[str]) -> dict[str, float]:
+    return diversity_summary(texts) | {"self_bleu": self_bleu(texts) if len(texts) > 1 else None}
+
+
 def _reason_kind(reason: str) -> str:
     return reason.split(" of ")[0].split(":")[0]
 
 
 def _summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
-    columns = ["n_texts", "mean_tokens", "vocabulary_size", "distinct_1", "distinct_2", "repeated_3gram_share"]
+    columns = ["n_texts", "mean_tokens", "vocabulary_size", "distinct_1", "distinct_2", "self_bleu"]
     return pd.DataFrame(metrics["diversity"]).T[columns].round(3)
 
 
