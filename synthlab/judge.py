@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
@@ -27,7 +27,9 @@ JUDGE_PROMPT = ChatPromptTemplate.from_messages([
 ])
 
 
-def _label_parser(labels: Sequence[str]):
+def label_parser(labels: Sequence[str]) -> Callable[[str], dict[str, Any]]:
+    """A ``generate`` parser that takes the first of ``labels`` named in a JSON ``{"label": ...}``
+    answer or in free text, as ``{"judge_label": label}``; naming none is a ``ValueError``."""
     pattern = re.compile(r"\b(" + "|".join(re.escape(label) for label in labels) + r")\b", re.IGNORECASE)
     canonical = {label.lower(): label for label in labels}
 
@@ -44,7 +46,9 @@ def _label_parser(labels: Sequence[str]):
     return parse
 
 
-def _constrained(model: BaseChatModel, labels: Sequence[str]) -> Any:
+def constrain_to_labels(model: BaseChatModel, labels: Sequence[str]) -> Any:
+    """The embedded model bound to llama.cpp's JSON-schema grammar ``{"label": one of labels}``;
+    any other backend unchanged (its free-text answers go through :func:`label_parser`)."""
     if isinstance(model, ChatLocalLlama):
         schema = {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
         return model.bind(response_format={"type": "json_object", "schema": schema})
@@ -74,7 +78,7 @@ def judge_labels(
         raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them before judging.")
     listed = ", ".join(labels)
     prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
-    verdicts = generate(_constrained(model, labels), prompts, seed=seed, parse=_label_parser(labels),
+    verdicts = generate(constrain_to_labels(model, labels), prompts, seed=seed, parse=label_parser(labels),
                         method="judge:label", progress=progress)
     judged = frame.copy()
     verdict = verdicts["judge_label"] if "judge_label" in verdicts else [None] * len(frame)
