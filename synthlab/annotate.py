@@ -29,7 +29,7 @@ from sklearn.metrics import pairwise_distances
 
 from synthlab.downstream import train_and_test
 from synthlab.generate import GenerationError, generate, model_name
-from synthlab.judge import JUDGE_PROMPT, constrain_to_labels, label_parser
+from synthlab.judge import JUDGE_PROMPT, check_labelling_input, constrain_to_labels, label_parser
 from synthlab.local_model import ChatLocalLlama
 
 STRATEGIES: tuple[str, ...] = ("random", "max-entropy", "least-confidence", "k-means")
@@ -115,13 +115,7 @@ def llm_annotate(
     each call slower); it is None for other backends, for ``confidence=False`` and where the
     log-probabilities do not pin it down.
     """
-    if len(set(labels)) < 2:
-        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
-    if text_col not in frame.columns:
-        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
-    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
-    if bad:
-        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them before annotating.")
+    check_labelling_input(frame, labels, text_col=text_col)
     if demos is not None and not {text_col, "label"} <= set(demos.columns):
         raise KeyError(f"demos needs columns {text_col!r} and 'label'; it has {list(demos.columns)}")
     annotated = frame.copy()

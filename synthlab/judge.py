@@ -55,6 +55,18 @@ def constrain_to_labels(model: BaseChatModel, labels: Sequence[str]) -> Any:
     return model
 
 
+def check_labelling_input(frame: pd.DataFrame, labels: Sequence[str], *, text_col: str = "text") -> None:
+    """Raise a clear error unless there are two or more labels to choose from and every text
+    in ``frame[text_col]`` is a non-empty string (shared by the judge and the annotator)."""
+    if len(set(labels)) < 2:
+        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
+    if text_col not in frame.columns:
+        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
+    if bad:
+        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them first.")
+
+
 def judge_labels(
     model: BaseChatModel,
     frame: pd.DataFrame,
@@ -67,15 +79,9 @@ def judge_labels(
 ) -> pd.DataFrame:
     """Ask ``model`` to label every text of ``frame``; return ``frame`` with ``judge_label``,
     ``judge_error`` and, when ``label_col`` is given, ``judge_agrees`` (None where the judge failed)."""
-    if len(set(labels)) < 2:
-        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
-    if text_col not in frame.columns:
-        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    check_labelling_input(frame, labels, text_col=text_col)
     if label_col is not None and label_col not in frame.columns:
         raise KeyError(f"label_col {label_col!r} is not a column; columns are {list(frame.columns)}")
-    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
-    if bad:
-        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them before judging.")
     listed = ", ".join(labels)
     prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
     verdicts = generate(constrain_to_labels(model, labels), prompts, seed=seed, parse=label_parser(labels),
