@@ -13,10 +13,12 @@ import hashlib
 import os
 import sqlite3
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from langchain_core._api.beta_decorator import LangChainBetaWarning
 from langchain_core.caches import BaseCache
 from langchain_core.load import dumps, loads
 from langchain_core.outputs import Generation
@@ -78,7 +80,10 @@ class SQLiteCache(BaseCache):
                 self.stats.misses += 1
                 return None
             self.stats.hits += 1
-        return loads(row[0], allowed_objects="core")
+        with warnings.catch_warnings():
+            # loads() is marked beta; we only read back what dumps() wrote (core objects only).
+            warnings.simplefilter("ignore", LangChainBetaWarning)
+            return loads(row[0], allowed_objects="core")
 
     def update(self, prompt: str, llm_string: str, return_val: Sequence[Generation]) -> None:
         value = dumps(list(return_val))
