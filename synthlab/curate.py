@@ -10,6 +10,8 @@ import re
 
 import pandas as pd
 
+from synthlab.records import require_column
+
 _WORD = re.compile(r"\w+")
 
 
@@ -25,8 +27,7 @@ def drop_malformed(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remove rows whose generation failed (``error`` set), whose text is missing or shorter
     than ``min_words`` words, or (when ``label_col`` is given) whose label is missing."""
-    if text_col not in frame.columns:
-        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    require_column(frame, text_col, "text_col")
     reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     for index, row in frame.iterrows():
         text = row[text_col]
@@ -44,8 +45,7 @@ def drop_malformed(
 def drop_exact_duplicates(frame: pd.DataFrame, *, text_col: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the first of each group of rows whose text is identical after trimming spaces
     and lower-casing; the others are removed with the id of the row they duplicate."""
-    if text_col not in frame.columns:
-        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    require_column(frame, text_col, "text_col")
     key = frame[text_col].fillna("").map(lambda text: " ".join(str(text).lower().split()))
     first_id = frame.groupby(key, sort=False)["id"].transform("first")
     drop = key.duplicated(keep="first")

@@ -29,6 +29,7 @@ from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.pipeline import make_pipeline
 
 from synthlab.evaluate import Tokenizer, default_tokenize
+from synthlab.records import require_column
 
 MODELS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
 
@@ -90,8 +91,7 @@ def _check_frame(frame: Any, name: str, text_col: str, label_col: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
     for role, column in (("text_col", text_col), ("label_col", label_col)):
-        if column not in frame.columns:
-            raise KeyError(f"{role} {column!r} is not a column of {name}; columns are {list(frame.columns)}")
+        require_column(frame, column, role, frame_name=name)
     if frame.empty:
         raise ValueError(f"{name} has no rows; did an earlier filter remove them all?")
     bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
@@ -180,8 +180,7 @@ def stratified_sample(frame: pd.DataFrame, n: int, *, label_col: str = "label", 
     Each label's rows are shuffled once per ``seed`` and a sample takes the first of them, so
     samples of different sizes with one seed overlap as much as stratification allows.
     """
-    if label_col not in frame.columns:
-        raise KeyError(f"label_col {label_col!r} is not a column; columns are {list(frame.columns)}")
+    require_column(frame, label_col, "label_col")
     if frame[label_col].isna().any():
         raise ValueError(f"{int(frame[label_col].isna().sum())} row(s) have a missing {label_col!r}; "
                          "drop or label them first")

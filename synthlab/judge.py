@@ -20,6 +20,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.generate import generate
 from synthlab.local_model import ChatLocalLlama
+from synthlab.records import require_column
 
 JUDGE_PROMPT = ChatPromptTemplate.from_messages([
     ("system", "You label texts. Answer with exactly one of these labels: {labels}."),
@@ -60,8 +61,7 @@ def check_labelling_input(frame: pd.DataFrame, labels: Sequence[str], *, text_co
     in ``frame[text_col]`` is a non-empty string (shared by the judge and the annotator)."""
     if len(set(labels)) < 2:
         raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
-    if text_col not in frame.columns:
-        raise KeyError(f"text_col {text_col!r} is not a column; columns are {list(frame.columns)}")
+    require_column(frame, text_col, "text_col")
     bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
     if bad:
         raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them first.")
@@ -80,8 +80,8 @@ def judge_labels(
     """Ask ``model`` to label every text of ``frame``; return ``frame`` with ``judge_label``,
     ``judge_error`` and, when ``label_col`` is given, ``judge_agrees`` (None where the judge failed)."""
     check_labelling_input(frame, labels, text_col=text_col)
-    if label_col is not None and label_col not in frame.columns:
-        raise KeyError(f"label_col {label_col!r} is not a column; columns are {list(frame.columns)}")
+    if label_col is not None:
+        require_column(frame, label_col, "label_col")
     listed = ", ".join(labels)
     prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
     verdicts = generate(constrain_to_labels(model, labels), prompts, seed=seed, parse=label_parser(labels),

@@ -60,6 +60,14 @@ def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
     return list(RECORD_COLUMNS) + extra
 
 
+def require_column(frame: pd.DataFrame, column: str, role: str, *, frame_name: str = "") -> None:
+    """Raise ``KeyError`` naming the argument (``role``, e.g. ``"text_col"``), the missing
+    ``column`` and the columns ``frame`` does have."""
+    if column not in frame.columns:
+        where = f" of {frame_name}" if frame_name else ""
+        raise KeyError(f"{role} {column!r} is not a column{where}; columns are {list(frame.columns)}")
+
+
 def validate_records(frame: pd.DataFrame) -> None:
     """Raise ``ValueError`` naming the missing schema columns or duplicate ids."""
     missing = [column for column in RECORD_COLUMNS if column not in frame.columns]
