@@ -93,9 +93,11 @@ class _LoadedModel:
         formatted = self.formatter(messages=messages)
         return self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
 
-    def keep_whole_blocks(self, tokens: list[int]) -> None:
-        """Truncate the evaluated context to the whole blocks it shares with ``tokens``,
-        leaving at least one token of ``tokens`` to evaluate (call with the lock held)."""
+    def prepare(self, messages: list[dict[str, str]]) -> int:
+        """Keep only the whole blocks of the context that the prompt of ``messages`` shares,
+        leaving at least one prompt token to evaluate; return the prompt's length in tokens
+        (call with the lock held)."""
+        tokens = self.prompt_tokens(messages)
         llama = self.llama
         shared = 0
         for old, new in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens):
@@ -107,6 +109,7 @@ class _LoadedModel:
             llama.reset()
         elif keep < llama.n_tokens:
             llama.n_tokens = keep
+        return len(tokens)
 
 
 _loaded: dict[tuple[str, int, bool], _LoadedModel] = {}
@@ -281,7 +284,7 @@ class ChatLocalLlama(BaseChatModel):
                                  "response_format"}
         if unknown:
             raise TypeError(f"Unknown generation options {sorted(unknown)} for the local model.")
-        settings = self.model_copy()
+        settings = self.model_copy() if kwargs else self
         for name, value in kwargs.items():
             if name != "response_format":
                 # Call-time values pass the same validators as the constructor's.
@@ -317,7 +320,7 @@ class ChatLocalLlama(BaseChatModel):
         request = self._request(messages, stop, **kwargs)
         loaded = self._model_for(request)
         with loaded.lock:
-            loaded.keep_whole_blocks(loaded.prompt_tokens(request["messages"]))
+            loaded.prepare(request["messages"])
             response = loaded.llama.create_chat_completion(**request)
         choice = response["choices"][0]
         metadata = self._metadata(request, choice.get("finish_reason"))
@@ -341,9 +344,7 @@ class ChatLocalLlama(BaseChatModel):
         loaded = self._model_for(request)
         finish_reason = None
         with loaded.lock:
-            prompt = loaded.prompt_tokens(request["messages"])
-            loaded.keep_whole_blocks(prompt)
-            input_tokens = len(prompt)
+            input_tokens = loaded.prepare(request["messages"])
             for part in loaded.llama.create_chat_completion(**request, stream=True):
                 choice = part["choices"][0]
                 text = choice["delta"].get("content") or ""
