@@ -51,48 +51,64 @@ def type_token_ratio(texts: Sequence[str], tokenizer: Tokenizer | None = None) -
     return len(set(all_tokens)) / len(all_tokens) if all_tokens else 0.0
 
 
-def ngram_counts(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> Counter:
-    """Corpus-wide counts of token n-grams."""
+def _count(token_lists: Iterable[Sequence[str]], n: int) -> Counter:
     counts: Counter = Counter()
-    for tokens in _tokens(texts, tokenizer):
+    for tokens in token_lists:
         counts.update(_ngrams(tokens, n))
     return counts
 
 
-def distinct_n(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
-    """Distinct-n (Li et al., 2016): distinct n-grams divided by all n-grams in the corpus."""
-    counts = ngram_counts(texts, n, tokenizer)
+def _distinct(counts: Counter) -> float:
     total = sum(counts.values())
     return len(counts) / total if total else 0.0
 
 
-def ngram_entropy(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
-    """Shannon entropy (bits) of the corpus n-gram distribution."""
-    counts = ngram_counts(texts, n, tokenizer)
+def _entropy(counts: Counter) -> float:
     total = sum(counts.values())
     return -sum(c / total * math.log2(c / total) for c in counts.values()) if total else 0.0
 
 
-def repeated_ngram_share(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
-    """Share of n-gram occurrences whose n-gram occurs more than once in the corpus."""
-    counts = ngram_counts(texts, n, tokenizer)
+def _repeated_share(counts: Counter) -> float:
     total = sum(counts.values())
     return sum(c for c in counts.values() if c > 1) / total if total else 0.0
 
 
+def ngram_counts(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> Counter:
+    """Corpus-wide counts of token n-grams."""
+    return _count(_tokens(texts, tokenizer), n)
+
+
+def distinct_n(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
+    """Distinct-n (Li et al., 2016): distinct n-grams divided by all n-grams in the corpus."""
+    return _distinct(ngram_counts(texts, n, tokenizer))
+
+
+def ngram_entropy(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
+    """Shannon entropy (bits) of the corpus n-gram distribution."""
+    return _entropy(ngram_counts(texts, n, tokenizer))
+
+
+def repeated_ngram_share(texts: Sequence[str], n: int, tokenizer: Tokenizer | None = None) -> float:
+    """Share of n-gram occurrences whose n-gram occurs more than once in the corpus."""
+    return _repeated_share(ngram_counts(texts, n, tokenizer))
+
+
 def diversity_summary(texts: Sequence[str], tokenizer: Tokenizer | None = None) -> dict[str, float]:
-    """The vocabulary statistics of one corpus in one dict (what the demo reports)."""
-    lengths = [len(tokens) for tokens in _tokens(texts, tokenizer)]
+    """The vocabulary statistics of one corpus in one dict (what the demo reports); the texts
+    are tokenized once and each n-gram order is counted once."""
+    token_lists = _tokens(texts, tokenizer)
+    lengths = [len(tokens) for tokens in token_lists]
+    unigrams, bigrams, trigrams = (_count(token_lists, n) for n in (1, 2, 3))
     return {
         "n_texts": len(texts),
         "mean_tokens": sum(lengths) / len(lengths) if lengths else 0.0,
-        "vocabulary_size": vocabulary_size(texts, tokenizer),
-        "type_token_ratio": type_token_ratio(texts, tokenizer),
-        "distinct_1": distinct_n(texts, 1, tokenizer),
-        "distinct_2": distinct_n(texts, 2, tokenizer),
-        "distinct_3": distinct_n(texts, 3, tokenizer),
-        "entropy_2": ngram_entropy(texts, 2, tokenizer),
-        "repeated_3gram_share": repeated_ngram_share(texts, 3, tokenizer),
+        "vocabulary_size": len(unigrams),
+        "type_token_ratio": _distinct(unigrams),
+        "distinct_1": _distinct(unigrams),
+        "distinct_2": _distinct(bigrams),
+        "distinct_3": _distinct(trigrams),
+        "entropy_2": _entropy(bigrams),
+        "repeated_3gram_share": _repeated_share(trigrams),
     }
 
 
