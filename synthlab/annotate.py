@@ -6,7 +6,7 @@ optionally after a few labelled demonstrations. :func:`select_for_annotation` pi
 label: ``"random"``, ``"k-means"`` (representative rows), or the rows a small task model is
 least sure about (``"max-entropy"``, ``"least-confidence"``). :func:`annotation_loop` runs
 LLMaAA's active loop: select, annotate, retrain the task model, repeat.
-Taught in ``notebooks/05_automatic_annotation.ipynb``.
+Taught in ``notebooks/06_automatic_annotation.ipynb``.
 """
 
 from __future__ import annotations
