@@ -28,8 +28,10 @@ test-notebooks: $(STAMP)
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
-bench: $(STAMP)  ## speed of the local chat model against raw llama-cpp-python
+bench: $(STAMP)  ## speed of the local chat model against raw llama-cpp-python; prefix grouping; metrics
 	$(PY) benchmarks/bench_generation.py
+	$(PY) benchmarks/bench_prefix_ordering.py
+	$(PY) benchmarks/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -102,12 +102,15 @@ def generate(
     round: int = 0,
     parent_ids: Sequence[str | None] | None = None,
     max_concurrency: int = 1,
+    group_prefixes: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Generate ``n`` samples per prompt and return them as records (see :mod:`synthlab.records`).
 
     ``labels``, ``conditions`` (dicts recorded in ``params``) and ``parent_ids`` align with
-    ``prompts``. ``parse`` turns a completion into row fields (``text`` and any others);
+    ``prompts``. With ``group_prefixes`` the calls are issued sorted by prompt text, so prompts
+    that share a long prefix (a system prompt and demonstrations) run back to back and llama.cpp
+    reuses that prefix's evaluation; rows come back in the input order with the same seeds. ``parse`` turns a completion into row fields (``text`` and any others);
     when it raises ``ValueError``, or the model call fails, the row keeps the raw output in
     ``raw`` and the reason in ``error``. Raises :class:`GenerationError` only when every row failed.
     """
@@ -122,6 +125,8 @@ def generate(
             raise ValueError(f"{name} has {len(aligned)} items but prompts has {len(prompts)}; they must align.")
 
     jobs = [(index, sample) for index in range(len(prompts)) for sample in range(n)]
+    texts = [prompt_text(prompt) for prompt in prompts]
+    order = sorted(range(len(jobs)), key=lambda row: texts[jobs[row][0]]) if group_prefixes else range(len(jobs))
     identity = model_name(model)
     model_params = {k: v for k, v in getattr(model, "_identifying_params", {}).items() if _is_plain(v)}
 
@@ -132,7 +137,7 @@ def generate(
             "label": labels[index] if labels is not None else None,
             "method": method,
             "model": identity,
-            "prompt": prompt_text(prompts[index]),
+            "prompt": texts[index],
             "params": {**model_params, **(dict(conditions[index]) if conditions else {}), "sample": sample},
             "seed": row_seed,
             "parent_id": parent_ids[index] if parent_ids is not None else None,
@@ -150,7 +155,7 @@ def generate(
     with ThreadPoolExecutor(max_workers=max_concurrency) as pool, tqdm(
         total=len(jobs), desc=method, disable=not progress
     ) as bar:
-        futures = {pool.submit(run, row): row for row in range(len(jobs))}
+        futures = {pool.submit(run, row): row for row in order}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             bar.update(1)

@@ -310,6 +310,17 @@ class ChatLocalLlama(BaseChatModel):
     def _model_for(self, request: dict[str, Any]) -> _LoadedModel:
         return _load(Path(self.model_path), self.n_ctx, logits_all=bool(request.get("logprobs")))
 
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
+        """The exact number of prompt tokens ``messages`` make with this model's chat template
+        (what counts against ``n_ctx``; the reply's ``max_tokens`` come on top)."""
+        if tools:
+            raise ValueError("ChatLocalLlama has no tool calling; count the messages without tools")
+        return len(self._model_for({}).prompt_tokens(_to_llama_messages(messages)))
+
+    def get_num_tokens(self, text: str) -> int:
+        """The number of tokens of ``text`` in this model's vocabulary (no chat template)."""
+        return len(self._model_for({}).llama.tokenize(text.encode(), add_bos=False, special=False))
+
     def _generate(
         self,
         messages: list[BaseMessage],

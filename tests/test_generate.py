@@ -57,6 +57,27 @@ def test_concurrency_keeps_row_order():
     assert records["text"].tolist() == [f"p{i} #{i}" for i in range(20)]
 
 
+class RecordingModel(EchoSeedModel):
+    """Remembers the order in which prompts reached the model."""
+
+    seen: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(str(messages[-1].content))
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_prompts_sharing_a_prefix_run_back_to_back_and_rows_keep_their_order():
+    prompts = ["demo A: x", "demo B: x", "demo A: y", "demo B: y"]
+    grouped, plain = RecordingModel(seen=[]), RecordingModel(seen=[])
+    rows = generate(grouped, prompts, seed=5, progress=False)
+    unordered = generate(plain, prompts, seed=5, group_prefixes=False, progress=False)
+    assert grouped.seen == ["demo A: x", "demo A: y", "demo B: x", "demo B: y"]
+    assert plain.seen == prompts
+    assert rows["text"].tolist() == unordered["text"].tolist() == [
+        "demo A: x #5", "demo B: x #6", "demo A: y #7", "demo B: y #8"]
+
+
 def test_templates_are_recorded_as_text():
     template = ChatPromptTemplate.from_messages([("system", "be brief"), ("human", "{q}")])
     records = generate(EchoSeedModel(), [template.invoke({"q": "why {braces}?"})], progress=False)

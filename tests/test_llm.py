@@ -5,6 +5,7 @@ import random
 from typing import Literal
 
 import pytest
+from langchain_core.messages import convert_to_messages
 from pydantic import BaseModel, Field, ValidationError
 
 from synthlab import local_model as local_backend
@@ -115,6 +116,15 @@ def test_structured_output_is_valid_even_from_a_tiny_model():
               "required": ["name"]}
     raw = model.with_structured_output(schema, include_raw=True).invoke("Name a colour.")
     assert raw["parsing_error"] is None and isinstance(raw["parsed"]["name"], str)
+
+
+@pytest.mark.integration
+def test_token_count_is_the_prompt_the_model_evaluates(local_model):
+    messages = [("system", "You are terse."), ("human", "Name a colour {with braces}.")]
+    message = local_model.invoke(messages, seed=1)
+    assert local_model.get_num_tokens_from_messages(convert_to_messages(messages)) == \
+        message.usage_metadata["input_tokens"]
+    assert 0 < local_model.get_num_tokens("Name a colour.") < 10
 
 
 @pytest.mark.integration
