@@ -12,7 +12,6 @@ Taught in ``notebooks/00_quickstart.ipynb``.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Callable, Mapping, Sequence
 
@@ -38,28 +37,6 @@ def plain_text(output: str) -> dict[str, Any]:
     if not text:
         raise ValueError("empty generation")
     return {"text": text}
-
-
-_CHATTER = (
-    re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great)\b\s*[!.,:]?\s*", re.IGNORECASE),
-    re.compile(r"^(?:here(?:'s| is| are)|below is)\b[^\n:]*:\s*", re.IGNORECASE),
-)
-_QUOTES = ('"', "\u201c", "\u201d", "'")
-
-
-def strip_chatter(output: str) -> dict[str, Any]:
-    """A parser for single texts from small models: drop a leading "Sure, here is..." line and
-    surrounding quotes; an empty result is an error.
-
-    >>> strip_chatter('Sure! Here is a review:\n"A warm, funny film."')
-    {'text': 'A warm, funny film.'}
-    """
-    text = output.strip()
-    for pattern in _CHATTER:
-        text = pattern.sub("", text, count=1).strip()
-    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
-        text = text[1:-1].strip()
-    return plain_text(text)
 
 
 def model_name(model: BaseChatModel) -> str:

@@ -9,7 +9,7 @@ records the reason on the row instead of keeping junk.
 ['Comedy', 'Horror']
 
 Taught in ``notebooks/01_task_specification_and_conditions.ipynb``. The older, simpler
-``synthlab.generate.strip_chatter`` stays importable; this module's version is a superset.
+``generate`` itself knows no parser but :func:`synthlab.generate.plain_text`; pass one of these.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = ["clean_text", "parse_list", "parse_title", "reparse", "strip_chatter"
 
 _OPENERS = (
     re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great|alright)\b\s*[!.,:]?\s*", re.IGNORECASE),
-    re.compile(r"^(?:i'?m|i am|i'd be|i would be)\s+(?:happy|glad|delighted)\s+to\b[^\n.!:]*[.!:]\s*", re.IGNORECASE),
+    re.compile(r"^(?:i'?m|i am|i'd be|i would be)\s+(?:happy|glad|delighted)\s+to\s+"
+               r"(?:help|provide|write|share|assist|give|create|offer)\b[^\n.!:]*[.!:]\s*", re.IGNORECASE),
     re.compile(r"^(?:here(?:'s| is| are| it is| you go)|below is)\b[^\n:]*:\s*", re.IGNORECASE),
     re.compile(r"^(?:here(?:'s| is| are| it is| you go))\b[^\n.!]*[.!]\s*", re.IGNORECASE),
     re.compile(r"^(?:\*\*)?(?:movie review|review|text|answer|output|title)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE),
@@ -74,9 +75,10 @@ def clean_text(output: str, *, keys: Sequence[str] = _TEXT_KEYS) -> str:
         if text == before:
             break
     text = _CLOSERS.sub("", text).strip()
-    quoted = _QUOTED.findall(text)
-    if len(quoted) == 1 and len(quoted[0]) >= 0.5 * len(text):
-        text = quoted[0].strip()
+    quoted = list(_QUOTED.finditer(text))
+    lead = text[:quoted[0].start()].strip() if len(quoted) == 1 else None
+    if lead is not None and (not lead or lead.endswith(":")) and len(quoted[0].group(1)) >= 0.5 * len(text):
+        text = quoted[0].group(1).strip()  # 'Here it is: "..." I hope this helps.' (not a quote inside the text)
     elif len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
     if not re.search(r"\w", text):

@@ -16,7 +16,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.generate import generate, strip_chatter
+from synthlab.generate import generate
+from synthlab.parsing import strip_chatter
 
 LABELS = ("positive", "negative")
 SYSTEM = "You are a film critic who writes short movie reviews."

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.generate import GenerationError, generate, strip_chatter
+from synthlab.generate import GenerationError, generate
 from synthlab.records import RECORD_COLUMNS
 from tests.fake_models import EchoSeedModel
 
@@ -60,7 +59,7 @@ def test_concurrency_keeps_row_order():
 class RecordingModel(EchoSeedModel):
     """Remembers the order in which prompts reached the model."""
 
-    seen: list = []
+    seen: list[str]
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.seen.append(str(messages[-1].content))
@@ -82,22 +81,3 @@ def test_templates_are_recorded_as_text():
     template = ChatPromptTemplate.from_messages([("system", "be brief"), ("human", "{q}")])
     records = generate(EchoSeedModel(), [template.invoke({"q": "why {braces}?"})], progress=False)
     assert records["prompt"].iloc[0] == "system: be brief\nhuman: why {braces}?"
-
-
-@pytest.mark.parametrize(
-    ("output", "text"),
-    [
-        ('Sure! Here is a review:\n"A warm, funny film."', "A warm, funny film."),
-        ("Here's a negative review: Dull and long.", "Dull and long."),
-        ("  Plain text.  ", "Plain text."),
-        ("\u201cQuoted.\u201d", "Quoted."),
-    ],
-)
-def test_strip_chatter(output, text):
-    assert strip_chatter(output) == {"text": text}
-
-
-def test_strip_chatter_rejects_chatter_only():
-    with pytest.raises(ValueError, match="empty"):
-        strip_chatter("   ")
-    assert isinstance(generate(EchoSeedModel(), ["x"], parse=strip_chatter, progress=False), pd.DataFrame)

@@ -17,6 +17,12 @@ from tests.fake_models import EchoSeedModel
      "The jokes fall flat and the ending is a mess."),
     ("The acting is wooden.\n\nI hope you enjoyed this review!", "The acting is wooden."),
     ("A plain review with no chatter at all.", "A plain review with no chatter at all."),
+    ("\u201cQuoted.\u201d", "Quoted."),
+    # content that merely looks like chatter or contains a quote is kept whole
+    ("I'm happy to report that the film was a great choice for my family!",
+     "I'm happy to report that the film was a great choice for my family!"),
+    ('The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too long."',
+     'The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too long."'),
 ])
 def test_clean_text_keeps_only_the_text(output, expected):
     assert clean_text(output) == expected
