@@ -40,7 +40,9 @@ def plain_text(output: str) -> dict[str, Any]:
 
 
 def model_name(model: BaseChatModel) -> str:
-    """A short, human-readable identity of a chat model for the ``model`` column."""
+    """A short, human-readable identity of a chat model (or of the model inside a ``.bind(...)``)
+    for the ``model`` column."""
+    model = getattr(model, "bound", model)
     for attribute in ("model_name", "model"):
         value = getattr(model, attribute, None)
         if isinstance(value, str) and value:
@@ -105,7 +107,8 @@ def generate(
     texts = [prompt_text(prompt) for prompt in prompts]
     order = sorted(range(len(jobs)), key=lambda row: texts[jobs[row][0]]) if group_prefixes else range(len(jobs))
     identity = model_name(model)
-    model_params = {k: v for k, v in getattr(model, "_identifying_params", {}).items() if _is_plain(v)}
+    base = getattr(model, "bound", model)
+    model_params = {k: v for k, v in getattr(base, "_identifying_params", {}).items() if _is_plain(v)}
 
     def run(row: int) -> dict[str, Any]:
         index, sample = jobs[row]

@@ -183,6 +183,21 @@ def _usage(usage: dict[str, int] | None) -> UsageMetadata | None:
     )
 
 
+def json_schema_format(schema: dict[str, Any] | type[BaseModel] | type) -> dict[str, Any]:
+    """The ``response_format`` that makes llama.cpp's grammar follow ``schema`` (a pydantic model,
+    TypedDict or JSON schema). Bind it to keep plain-text replies that are valid JSON, for example
+    ``generate(model.bind(response_format=json_schema_format(Review)), prompts, parse=parse_json)``
+    (taught in ``notebooks/00_quickstart.ipynb``); :meth:`ChatLocalLlama.with_structured_output`
+    uses it and parses into objects."""
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        json_schema = schema.model_json_schema()
+    elif isinstance(schema, type) and issubclass(schema, BaseModelV1):
+        json_schema = schema.schema()
+    else:
+        json_schema = convert_to_json_schema(schema)
+    return {"type": "json_object", "schema": json_schema}
+
+
 class ChatLocalLlama(BaseChatModel):
     """LangChain chat model over ``llama_cpp.Llama`` running the embedded SmolLM2-135M-Instruct.
 
@@ -404,11 +419,7 @@ class ChatLocalLlama(BaseChatModel):
         if method == "json_mode":
             response_format: dict[str, Any] = {"type": "json_object"}
         elif method in ("json_schema", "function_calling"):
-            if is_pydantic:
-                json_schema = schema.model_json_schema() if issubclass(schema, BaseModel) else schema.schema()
-            else:
-                json_schema = convert_to_json_schema(schema)
-            response_format = {"type": "json_object", "schema": json_schema}
+            response_format = json_schema_format(schema)
         else:
             raise ValueError(f"method must be 'json_schema', 'function_calling' or 'json_mode'; got {method!r}")
         bound = self.bind(response_format=response_format, ls_structured_output_format={

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["clean_text", "parse_list", "parse_title", "reparse", "strip_chatter"]
+__all__ = ["clean_text", "parse_json", "parse_list", "parse_title", "reparse", "strip_chatter"]
 
 _OPENERS = (
     re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great|alright)\b\s*[!.,:]?\s*", re.IGNORECASE),
@@ -89,6 +89,26 @@ def clean_text(output: str, *, keys: Sequence[str] = _TEXT_KEYS) -> str:
 def strip_chatter(output: str) -> dict[str, Any]:
     """A ``parse`` function for :func:`synthlab.generate.generate`: ``{"text": clean_text(output)}``."""
     return {"text": clean_text(output)}
+
+
+def parse_json(output: str, *, text_key: str = "text") -> dict[str, Any]:
+    """A ``parse`` function for JSON replies (say, from a model bound to a JSON schema): the object's
+    fields become row fields, ``text_key`` renamed to ``text``. Raises ``ValueError`` when the reply
+    is not one JSON object (a reply cut short by ``max_tokens``) or ``text_key`` is missing or empty.
+
+    >>> parse_json('{"review": "Warm and funny.", "sentiment": "positive"}', text_key="review")
+    {'text': 'Warm and funny.', 'sentiment': 'positive'}
+    """
+    try:
+        value = json.loads(output)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"not a JSON object ({error}): {str(output)[:80]!r}") from error
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object; got {type(value).__name__}: {str(output)[:80]!r}")  # noqa: TRY004 - generate() records ValueErrors on the row
+    text = value.pop(text_key, None)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"the JSON object has no non-empty {text_key!r}: {str(output)[:80]!r}")
+    return {"text": text.strip(), **value}
 
 
 def parse_title(output: str, *, max_words: int = 15) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from synthlab import local_model as local_backend
 from synthlab.cache import SQLiteCache
-from synthlab.generate import GenerationError, generate
+from synthlab.generate import GenerationError, generate, model_name
 from synthlab.llm import ChatLocalLlama, embedded_model_path, get_chat_model
+from synthlab.local_model import json_schema_format
+from synthlab.parsing import parse_json
 
 
 def test_the_model_file_comes_from_the_installed_package():
@@ -125,6 +127,20 @@ def test_token_count_is_the_prompt_the_model_evaluates(local_model):
     assert local_model.get_num_tokens_from_messages(convert_to_messages(messages)) == \
         message.usage_metadata["input_tokens"]
     assert 0 < local_model.get_num_tokens("Name a colour.") < 10
+
+
+@pytest.mark.integration
+def test_generate_with_a_bound_json_schema_gives_parseable_rows(local_model):
+    class Review(BaseModel):
+        review: str
+        sentiment: Literal["positive", "negative"]
+
+    json_model = local_model.model_copy(update={"max_tokens": 80}).bind(response_format=json_schema_format(Review))
+    rows = generate(json_model, ["Write a short positive movie review as JSON."] * 3, seed=0,
+                    parse=lambda output: parse_json(output, text_key="review"), progress=False)
+    assert model_name(json_model) == model_name(local_model)
+    assert rows["sentiment"].dropna().isin(["positive", "negative"]).all()
+    assert rows["error"].isna().sum() >= 2, rows["error"].tolist()
 
 
 @pytest.mark.integration

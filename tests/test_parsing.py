@@ -4,7 +4,14 @@ import pandas as pd
 import pytest
 
 from synthlab.generate import generate
-from synthlab.parsing import clean_text, parse_list, parse_title, reparse, strip_chatter
+from synthlab.parsing import (
+    clean_text,
+    parse_json,
+    parse_list,
+    parse_title,
+    reparse,
+    strip_chatter,
+)
 from tests.fake_models import EchoSeedModel
 
 
@@ -74,3 +81,11 @@ def test_reparse_applies_a_new_parser_to_raw():
     assert out["error"].iloc[2] == "RuntimeError: down"
     with pytest.raises(KeyError, match="raw"):
         reparse(frame.drop(columns="raw"))
+
+
+def test_json_replies_become_row_fields():
+    assert parse_json('{"review": "Warm.", "sentiment": "positive"}', text_key="review") == \
+        {"text": "Warm.", "sentiment": "positive"}
+    for bad in ['{"review": "cut sho', "[1, 2]", '{"sentiment": "positive"}', '{"review": "  "}']:
+        with pytest.raises(ValueError, match="JSON|no non-empty"):
+            parse_json(bad, text_key="review")
