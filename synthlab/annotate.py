@@ -3,7 +3,7 @@ calls is spent on the rows worth labelling (selective annotation, LLMaAA; Zhang 
 
 :func:`llm_annotate` labels rows with the judge's prompt and grammar (:mod:`synthlab.judge`),
 optionally after a few labelled demonstrations. :func:`select_for_annotation` picks the rows to
-label: ``"random"``, ``"k-means"`` (representative rows), or the rows a small task model is
+label: ``"random"``, ``"k-means"`` or ``"vote-k"`` (representative rows), or the rows a small task model is
 least sure about (``"max-entropy"``, ``"least-confidence"``). :func:`annotation_loop` runs
 LLMaAA's active loop: select, annotate, retrain the task model, repeat.
 Taught in ``notebooks/06_automatic_annotation.ipynb``.
@@ -27,13 +27,14 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import pairwise_distances
 
+from synthlab.demos import vote_k
 from synthlab.downstream import train_and_test
 from synthlab.generate import GenerationError, generate, model_name
 from synthlab.judge import JUDGE_PROMPT, check_labelling_input, constrain_to_labels, label_parser
 from synthlab.local_model import ChatLocalLlama
 
-STRATEGIES: tuple[str, ...] = ("random", "max-entropy", "least-confidence", "k-means")
-COLD_STARTS: tuple[str, ...] = ("random", "k-means")
+STRATEGIES: tuple[str, ...] = ("random", "max-entropy", "least-confidence", "k-means", "vote-k")
+COLD_STARTS: tuple[str, ...] = ("random", "k-means", "vote-k")
 TOP_LOGPROBS = 10
 
 
@@ -175,6 +176,7 @@ def select_for_annotation(
 ) -> pd.DataFrame:
     """The ``budget`` rows of ``frame`` to send to the annotator, by ``strategy``: ``"random"``;
     ``"k-means"`` (TF-IDF + k-means with k = budget, the row nearest each centroid);
+    ``"vote-k"`` (Su et al.'s graph vote, :func:`synthlab.demos.vote_k`: diverse, representative rows);
     ``"max-entropy"`` or ``"least-confidence"`` (the rows whose class probabilities ``scores``,
     one row per row of ``frame``, are most uncertain; ties go to the earlier row).
 
@@ -192,6 +194,8 @@ def select_for_annotation(
         positions = np.random.default_rng(seed).permutation(len(frame))[:budget]
     elif strategy == "k-means":
         positions = np.array(_representatives(frame[text_col].tolist(), budget, seed))
+    elif strategy == "vote-k":
+        positions = np.array(vote_k(frame[text_col].tolist(), budget))
     else:
         if scores is None:
             raise ValueError(f"strategy {strategy!r} needs scores (class probabilities from a task model); "

@@ -25,3 +25,21 @@ class EchoSeedModel(BaseChatModel):
         if "FAIL" in text:
             raise RuntimeError(f"model failed on {text!r}")
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{text} #{kwargs.get('seed')}"))])
+
+
+class ScriptedModel(BaseChatModel):
+    """Answers ``answers[key]`` for the first ``key`` found in the last message (else ``default``),
+    so the answer does not depend on the order of the calls."""
+
+    answers: dict[str, str]
+    default: str = "no idea"
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        text = str(messages[-1].content)
+        answer = next((value for key, value in self.answers.items() if key in text), self.default)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer))])

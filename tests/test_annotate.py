@@ -13,6 +13,7 @@ from synthlab.annotate import (
     select_for_annotation,
 )
 from synthlab.local_model import ChatLocalLlama
+from tests.fake_models import ScriptedModel
 
 LABELS = ["negative", "positive"]
 
@@ -25,7 +26,7 @@ def _pool(n: int = 24) -> pd.DataFrame:
 
 
 def test_annotate_records_labels_and_failures_on_their_rows():
-    model = FakeListChatModel(responses=["positive", "It is negative.", "no idea"])
+    model = ScriptedModel(answers={"number 0": "positive", "number 1": "It is negative.", "number 2": "no idea"})
     annotated = llm_annotate(model, _pool(3), LABELS, progress=False)
     assert annotated["llm_label"].tolist() == ["positive", "negative", None]
     assert annotated["llm_confidence"].tolist() == [None, None, None]  # no log-probabilities here
@@ -58,7 +59,7 @@ def test_confidence_comes_from_the_label_token():
     assert label_confidence("positive", None, LABELS) is None
 
 
-@pytest.mark.parametrize("strategy", ["random", "k-means", "max-entropy", "least-confidence"])
+@pytest.mark.parametrize("strategy", ["random", "k-means", "vote-k", "max-entropy", "least-confidence"])
 def test_selection_is_deterministic_and_distinct(strategy):
     pool = _pool()
     scores = np.random.default_rng(0).dirichlet([1, 1], size=len(pool))
@@ -89,8 +90,8 @@ def test_bad_selection_input_is_named():
         select_for_annotation(pool, 5, "random")
     with pytest.raises(ValueError, match="budget must be"):
         select_for_annotation(pool, 0, "random")
-    with pytest.raises(ValueError, match="Unknown strategy 'vote-k'"):
-        select_for_annotation(pool, 1, "vote-k")
+    with pytest.raises(ValueError, match="Unknown strategy 'core-set'"):
+        select_for_annotation(pool, 1, "core-set")
     with pytest.raises(ValueError, match="pool is empty"):
         select_for_annotation(pool.iloc[:0], 1, "random")
     with pytest.raises(ValueError, match="needs scores"):
@@ -137,3 +138,9 @@ def test_the_embedded_model_annotates_with_a_confidence():
     assert set(annotated["llm_label"]) <= set(LABELS)
     confidences = [c for c in annotated["llm_confidence"] if c is not None]
     assert confidences and all(0 < c <= 1 for c in confidences)
+
+
+def test_vote_k_covers_every_cluster_once():
+    pool = pd.DataFrame({"text": ["red apple pie"] * 4 + ["green pear tart"] * 3 + ["blue sky today"] * 2})
+    chosen = select_for_annotation(pool, 3, "vote-k")
+    assert sorted(chosen["text"]) == ["blue sky today", "green pear tart", "red apple pie"]

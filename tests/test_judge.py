@@ -6,6 +6,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from synthlab.judge import judge_agreement, judge_labels
 from synthlab.local_model import ChatLocalLlama
+from tests.fake_models import ScriptedModel
 
 
 def _frame():
@@ -14,7 +15,7 @@ def _frame():
 
 
 def test_free_text_answers_are_parsed_and_compared_with_gold():
-    judge = FakeListChatModel(responses=["Positive.", "I think it is positive", "no idea"])
+    judge = ScriptedModel(answers={"great film": "Positive.", "awful film": "I think it is positive"})
     judged = judge_labels(judge, _frame(), ["positive", "negative"], progress=False)
     assert judged["judge_label"].tolist() == ["positive", "positive", None]
     assert judged["judge_agrees"].tolist() == [True, False, None]

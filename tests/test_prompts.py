@@ -18,7 +18,7 @@ from synthlab.prompts import (
     two_stage,
     value_coverage,
 )
-from tests.fake_models import EchoSeedModel
+from tests.fake_models import EchoSeedModel, ScriptedModel
 
 ATTRS = {"genre": ["comedy", "horror", "drama"], "style": ["formal", "casual"]}
 
@@ -134,8 +134,11 @@ def test_random_words():
 
 
 def test_two_stage_links_texts_to_titles():
-    model = Scripted(answers=["Title: \"Night Train\"", ("A sentence that is far too long to be any kind of title "
-                              "for a movie review at all, really"), "Sure! A gripping ride.", "x"])
+    model = ScriptedModel(answers={
+        "Its title: Night Train": "Sure! A gripping ride.",
+        "title of a positive": "Title: \"Night Train\"",
+        "title of a negative": "A sentence that is far too long to be any kind of title for a movie review at all, really",
+    })
     texts, titles = two_stage(model, TaskSpec(), 2, progress=False)
     assert len(titles) == 2 and titles["text"].iloc[0] == "Night Train"
     assert len(texts) == 2
