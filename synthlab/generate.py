@@ -28,7 +28,12 @@ Parser = Callable[[str], Mapping[str, Any]]
 
 
 class GenerationError(RuntimeError):
-    """Every row of a generation call failed, so there is nothing to return."""
+    """Every row of a generation call failed. The failed rows (raw output and reason on each) are
+    kept on the exception as ``records``, so a caller can still log or save them."""
+
+    def __init__(self, message: str, records: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        self.records = records
 
 
 def plain_text(output: str) -> dict[str, Any]:
@@ -143,7 +148,8 @@ def generate(
     records = make_records(results)  # type: ignore[arg-type]
     if records["error"].notna().all():
         raise GenerationError(
-            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}"
+            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}",
+            records,
         )
     return records
 

@@ -12,7 +12,7 @@ generated text is its highest ROUGE-L to the demonstrations it was shown (taxono
 (True, False)
 
 Taught in ``notebooks/02_in_context_demonstrations.ipynb`` (copy rate) and
-``notebooks/04_dataset_wise_decomposition.ipynb`` (the novelty filter).
+``notebooks/05_instruction_bootstrapping.ipynb`` (the novelty filter).
 """
 
 from __future__ import annotations

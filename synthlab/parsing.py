@@ -24,7 +24,7 @@ import pandas as pd
 __all__ = ["clean_text", "parse_json", "parse_list", "parse_title", "reparse", "strip_chatter"]
 
 _OPENERS = (
-    re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great|alright)\b\s*[!.,:]?\s*", re.IGNORECASE),
+    re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great|alright)\s*[!.,:]+\s*", re.IGNORECASE),
     re.compile(r"^(?:i'?m|i am|i'd be|i would be)\s+(?:happy|glad|delighted)\s+to\s+"
                r"(?:help|provide|write|share|assist|give|create|offer)\b[^\n.!:]*[.!:]\s*", re.IGNORECASE),
     re.compile(r"^(?:here(?:'s| is| are| it is| you go)|below is)\b[^\n:]*:\s*", re.IGNORECASE),

@@ -46,8 +46,9 @@ def test_bad_arguments_say_what_to_do():
         generate(EchoSeedModel(), [])
     with pytest.raises(ValueError, match="labels has 1 items but prompts has 2"):
         generate(EchoSeedModel(), ["a", "b"], labels=["x"])
-    with pytest.raises(GenerationError, match="All 2 generations failed"):
+    with pytest.raises(GenerationError, match="All 2 generations failed") as failure:
         generate(EchoSeedModel(), ["FAIL", "FAIL too"], progress=False)
+    assert failure.value.records["error"].str.contains("model failed").all()
 
 
 def test_concurrency_keeps_row_order():

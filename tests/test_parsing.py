@@ -26,6 +26,7 @@ from tests.fake_models import EchoSeedModel
     ("A plain review with no chatter at all.", "A plain review with no chatter at all."),
     ("\u201cQuoted.\u201d", "Quoted."),
     # content that merely looks like chatter or contains a quote is kept whole
+    ("Great acting and a sharp script.", "Great acting and a sharp script."),
     ("I'm happy to report that the film was a great choice for my family!",
      "I'm happy to report that the film was a great choice for my family!"),
     ('The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too long."',
