@@ -17,6 +17,7 @@ Taught in ``notebooks/03_sample_wise_decomposition.ipynb``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -28,25 +29,47 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.generate import GenerationError, generate
 from synthlab.judge import check_labelling_input, constrain_to_labels, label_parser
-from synthlab.parsing import parse_list, parse_title, strip_chatter
-from synthlab.prompts import TITLE, TaskSpec, format_conditions, label_schedule, task_template
+from synthlab.parsing import clean_text, parse_list, parse_title, strip_chatter
+from synthlab.prompts import TaskSpec, format_conditions, label_schedule, task_template
 from synthlab.records import make_records, new_id, require_column
 
-__all__ = ["ASPECTS", "CHECK", "STEPS", "parse_aspects", "review_chain", "self_check"]
+__all__ = ["ASPECTS", "CHECK", "STEPS", "TITLE", "extract_title", "parse_aspects", "review_chain", "self_check"]
 
 STEPS = ("title", "aspects", "review", "check")
 
+TITLE = ChatPromptTemplate.from_messages([
+    ("system", "{role}"),
+    ("human", ("Invent the title of a {subject} that you would give a {label} {text_type}. Reply with the title "
+               "only, in two to five words.")),
+])
+
 ASPECTS = ChatPromptTemplate.from_messages([
     ("system", "{role}"),
-    ("human", ("List {k} aspects of \"{title}\" that a {label_words} {text_type} would talk about. "
+    ("human", ("List {k} aspects of the {subject} \"{title}\" that a {label} {text_type} would talk about. "
                "Write one per line, numbered, a few words each, with no explanations.")),
 ])
 
+# Short on purpose: with the labels listed one per line (with the verbalizer's explanations), the 135M
+# model named the first-listed label for every real review; this form does better on gold labels.
 CHECK = ChatPromptTemplate.from_messages([
     ("system", "You read a {text_type} and name its {label_type}."),
-    ("human", "{text_type}: {text}\n\nWhat is its {label_type}? The choices are:\n{choices}\n"
-              "Answer with one of: {label_list}."),
+    ("human", "{text}\n\nIs the {label_type} of this {text_type} {label_choice}?"),
 ])
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.):]?\s*)+")
+_OPENED_QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]+)")
+
+
+def extract_title(output: str, *, max_words: int = 10) -> dict[str, Any]:
+    """A ``generate`` parser for step 1: :func:`synthlab.parsing.parse_title`, after taking the quoted
+    part of a sentence that names the title (``The title is "Echoes of the Past"``, closing quote
+    optional, since short ``max_tokens`` cut it off). More than ``max_words`` words is a ``ValueError``.
+
+    >>> extract_title('The title of the movie is "Echoes of the Past')
+    {'text': 'Echoes of the Past'}
+    """
+    first = next((line for line in clean_text(output).splitlines() if line.strip()), "")
+    quoted = _OPENED_QUOTE.search(first)
+    return parse_title(quoted.group(1) if quoted and quoted.start() > 0 else first, max_words=max_words)
 
 
 def parse_aspects(output: str, *, k: int = 3) -> dict[str, Any]:
@@ -56,7 +79,8 @@ def parse_aspects(output: str, *, k: int = 3) -> dict[str, Any]:
     >>> parse_aspects("1. The acting\\n2. Plot twists - surprising\\n3. Music\\n4. Pacing")
     {'text': 'The acting; Plot twists; Music'}
     """
-    items = parse_list(output, max_words=5, max_items=k)
+    items = [_NUMBERING.sub("", item) for item in parse_list(output.replace("**", ""), max_words=6)]
+    items = list(dict.fromkeys(item for item in items if item))[:k]
     if not items:
         raise ValueError(f"no list of aspects in {output[:80]!r}")
     return {"text": "; ".join(items)}
@@ -80,22 +104,24 @@ def self_check(
     Returns ``(checked, checks)``: ``checked`` is ``frame`` plus ``check_label`` (the label the
     model named, ``None`` where the check failed) and ``check_agrees`` (``True``/``False`` against
     ``label_col``, ``None`` where it failed); ``checks`` are the check records, whose ``parent_id``
-    is the checked row's ``id``. Texts must be non-empty (drop malformed rows first).
+    is the checked row's ``id`` (when ``frame`` has one). Texts must be non-empty (drop malformed rows
+    first). Pass a ``model`` with temperature 0 for a deterministic check, and try it on real,
+    gold-labelled texts first: a 135M model's check is weak.
     """
     named = _labels_by_name(task)
-    check_labelling_input(frame, list(named), text_col=text_col)
+    names = list(named)
+    check_labelling_input(frame, names, text_col=text_col)
     require_column(frame, label_col, "label_col")
-    require_column(frame, "id", "the id column")
     unknown = sorted({str(label) for label in frame[label_col]} - set(named))
     if unknown:
         raise ValueError(f"{label_col!r} holds labels the task does not know: {unknown}; the task's labels "
-                         f"are {list(named)}")
-    bound = {"text_type": task.text_type, "label_type": task.label_type, "label_list": ", ".join(named),
-             "choices": "\n".join(f"- {name}: {task.verbalizer[label]}" for name, label in named.items())}
+                         f"are {names}")
+    bound = {"text_type": task.text_type, "label_type": task.label_type,
+             "label_choice": ", ".join(names[:-1]) + " or " + names[-1]}
     prompts = [CHECK.invoke({**bound, "text": text}) for text in frame[text_col]]
-    checks = generate(constrain_to_labels(model, list(named)), prompts, labels=frame[label_col].tolist(),
-                      parent_ids=frame["id"].tolist(), seed=seed, parse=label_parser(list(named)),
-                      method=method, progress=progress)
+    checks = generate(constrain_to_labels(model, names), prompts, labels=frame[label_col].tolist(),
+                      parent_ids=frame["id"].tolist() if "id" in frame else None, seed=seed,
+                      parse=label_parser(names), method=method, progress=progress)
     checks = checks.rename(columns={"judge_label": "check_label"})
     said = [None if pd.isna(name) else named[name] for name in checks["check_label"]]
     checked = frame.copy()
@@ -127,35 +153,37 @@ def _broken_chains(rows: pd.DataFrame, step: str, method: str) -> pd.DataFrame:
 
 
 def review_chain(
-    model: BaseChatModel, task: TaskSpec, n: int, *, k_aspects: int = 3, seed: int = 0,
-    title_model: BaseChatModel | None = None, method: str = "chain", progress: bool = True,
+    model: BaseChatModel, task: TaskSpec, n: int, *, subject: str = "movie", k_aspects: int = 3,
+    seed: int = 0, title_model: BaseChatModel | None = None, check_model: BaseChatModel | None = None,
+    method: str = "chain", progress: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """``n`` texts for ``task`` built in four steps: a title for the label, ``k_aspects`` aspects of
-    it, the text from title + aspects + label (the one-shot prompt of :func:`synthlab.prompts.build_prompts`
-    plus these conditions), and a label self-check (:func:`self_check`).
+    """``n`` texts for ``task`` built in four steps: a title of a ``subject`` for the label (its plain
+    name, e.g. "positive"), ``k_aspects`` aspects of that title, the text from title + aspects + label
+    (the one-shot prompt of :func:`synthlab.prompts.build_prompts` plus these two conditions), and a
+    label self-check (:func:`self_check`).
 
     Labels cycle through ``task.labels``. Step ``i`` uses seeds ``seed + i * n, ...``; ``title_model``
-    (default ``model``) may have a smaller ``max_tokens``. Returns ``(final, steps)``: ``final`` has one
-    row per intended sample (the text rows with ``title``, ``aspects``, ``check_label``, ``check_agrees``,
-    then a row with ``error`` for every chain that broke at some step); ``steps`` maps each name in
-    :data:`STEPS` to that step's records. Raises :class:`synthlab.generate.GenerationError` naming the
+    (default ``model``) may have a smaller ``max_tokens``, ``check_model`` (default ``model``) a
+    temperature of 0. Returns ``(final, steps)``: ``final`` has one row per intended sample (the
+    text rows with ``title``, ``aspects``, ``check_label``, ``check_agrees``, then a row with
+    ``error`` for every chain that broke at some step); ``steps`` maps each name in :data:`STEPS`
+    to that step's records. Raises :class:`synthlab.generate.GenerationError` naming the
     step when a step fails on every row.
     """
     if k_aspects < 1:
         raise ValueError(f"k_aspects must be >= 1; got {k_aspects}")
     labels = label_schedule(n, task.labels)
-    _labels_by_name(task)
+    _labels_by_name(task)  # fail before any model call, not at the check step
     steps: dict[str, pd.DataFrame] = {}
-    common = {"role": task.role or "", "text_type": task.text_type}
-    prompts = [TITLE.invoke({**common, "label_words": task.verbalizer[label]}) for label in labels]
+    common = {"role": task.role or "", "text_type": task.text_type, "subject": subject}
+    prompts = [TITLE.invoke({**common, "label": label}) for label in labels]
     with _step("title"):
-        steps["title"] = generate(title_model or model, prompts, labels=labels, seed=seed, parse=parse_title,
+        steps["title"] = generate(title_model or model, prompts, labels=labels, seed=seed, parse=extract_title,
                                   method=f"{method}:title", progress=progress)
 
     titled = steps["title"][steps["title"]["error"].isna()]
     conditions = [{"label": label, "title": title} for label, title in zip(titled["label"], titled["text"])]
-    prompts = [ASPECTS.invoke({**common, "k": k_aspects, "title": c["title"], "label_words": task.verbalizer[c["label"]]})
-               for c in conditions]
+    prompts = [ASPECTS.invoke({**common, "k": k_aspects, "title": c["title"], "label": c["label"]}) for c in conditions]
     with _step("aspects"):
         steps["aspects"] = generate(model, prompts, labels=titled["label"].tolist(), conditions=conditions,
                                     parent_ids=titled["id"].tolist(), seed=seed + n, method=f"{method}:aspects",
@@ -175,8 +203,8 @@ def review_chain(
 
     reviews = steps["review"][steps["review"]["error"].isna()]
     with _step("check"):
-        checked, steps["check"] = self_check(model, reviews, task, seed=seed + 3 * n, method=f"{method}:check",
-                                             progress=progress)
+        checked, steps["check"] = self_check(check_model or model, reviews, task, seed=seed + 3 * n,
+                                             method=f"{method}:check", progress=progress)
     checked["error"] = [None if error is None else f"check step failed: {error}" for error in steps["check"]["error"]]
     failed_reviews = steps["review"][steps["review"]["error"].notna()].assign(
         error=lambda rows: "review step failed: " + rows["error"])
@@ -185,4 +213,4 @@ def review_chain(
     final = pd.concat([part for part in parts if len(part)], ignore_index=True)
     final["title"] = [params.get("title") for params in final["params"]]
     final["aspects"] = [params.get("aspects") for params in final["params"]]
-    return final, steps
+    return make_records(final.to_dict("records")), steps  # one missing-value representation (None)
