@@ -1,8 +1,13 @@
 """synthlab: LLM-driven synthetic data generation, curation and evaluation, taught in notebooks.
 
-The package holds what the notebooks need again: :mod:`synthlab.llm` (one chat-model
-interface), :mod:`synthlab.cache`, :mod:`synthlab.records`, :mod:`synthlab.generate`,
-:mod:`synthlab.curate`, :mod:`synthlab.evaluate`, :mod:`synthlab.viz`.
+The package holds what the notebooks need again: the foundation (:mod:`synthlab.llm`, one
+chat-model interface; :mod:`synthlab.cache`, :mod:`synthlab.records`, :mod:`synthlab.generate`,
+:mod:`synthlab.parsing`, :mod:`synthlab.datasets`), generation (:mod:`synthlab.prompts`,
+:mod:`synthlab.demos`, :mod:`synthlab.chains`, :mod:`synthlab.dialogue`, :mod:`synthlab.s3`,
+:mod:`synthlab.self_instruct`, :mod:`synthlab.explore_instruct`, :mod:`synthlab.evol_instruct`,
+:mod:`synthlab.annotate`), curation (:mod:`synthlab.curate`, :mod:`synthlab.novelty`) and evaluation
+(:mod:`synthlab.evaluate`, :mod:`synthlab.relevance`, :mod:`synthlab.downstream`, :mod:`synthlab.judge`).
+The README's module table says what each holds.
 """
 
 from synthlab.llm import get_chat_model

@@ -7,6 +7,7 @@ Taught in ``notebooks/00_quickstart.ipynb``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -15,7 +16,12 @@ from synthlab.records import require_column
 _WORD = re.compile(r"\w+")
 
 
-def _split(frame: pd.DataFrame, drop: pd.Series, reasons: pd.Series, step: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_reason(frame: pd.DataFrame, reasons: Sequence[str | None], step: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(kept, removed)``: the rows whose reason (aligned with ``frame``'s rows) is ``None`` are kept;
+    the others are removed with their ``reason`` and the ``step`` that removed them. The building
+    block of every curation step."""
+    reasons = pd.Series(list(reasons), index=frame.index, dtype=object)
+    drop = reasons.notna()
     removed = frame[drop].copy()
     removed["reason"] = reasons[drop]
     removed["step"] = step
@@ -39,7 +45,7 @@ def drop_malformed(
             reasons[index] = f"shorter than {min_words} words"
         elif label_col is not None and pd.isna(row[label_col]):
             reasons[index] = "missing label"
-    return _split(frame, reasons.notna(), reasons, "drop_malformed")
+    return split_by_reason(frame, reasons, "drop_malformed")
 
 
 def drop_exact_duplicates(frame: pd.DataFrame, *, text_col: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,9 +54,8 @@ def drop_exact_duplicates(frame: pd.DataFrame, *, text_col: str = "text") -> tup
     require_column(frame, text_col, "text_col")
     key = frame[text_col].fillna("").map(lambda text: " ".join(str(text).lower().split()))
     first_id = frame.groupby(key, sort=False)["id"].transform("first")
-    drop = key.duplicated(keep="first")
-    reasons = "exact duplicate of " + first_id.astype(str)
-    return _split(frame, drop, reasons, "drop_exact_duplicates")
+    reasons = ("exact duplicate of " + first_id.astype(str)).where(key.duplicated(keep="first"), None)
+    return split_by_reason(frame, reasons, "drop_exact_duplicates")
 
 
 def restore(kept: pd.DataFrame, removed: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:

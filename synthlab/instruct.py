@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthlab.curate import split_by_reason
 from synthlab.novelty import NoveltyPool
 from synthlab.records import make_records, require_column
 
@@ -175,14 +176,6 @@ def looks_like_instruction(text: str) -> bool:
     return "?" in text or (bool(words) and words[0] in INSTRUCTION_OPENERS)
 
 
-def _split(frame: pd.DataFrame, reasons: list[str | None], step: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    drop = pd.Series([reason is not None for reason in reasons], index=frame.index, dtype=bool)
-    removed = frame[drop].copy()
-    removed["reason"] = [reason for reason in reasons if reason is not None]
-    removed["step"] = step
-    return frame[~drop].copy(), removed
-
-
 def filter_instructions(candidates: pd.DataFrame, pool: NoveltyPool, *, text_col: str = "text",
                         min_words: int = 4, max_words: int = 150) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Self-Instruct's filters, in row order: :func:`instruction_problem`, then ``pool``'s novelty
@@ -207,4 +200,4 @@ def filter_instructions(candidates: pd.DataFrame, pool: NoveltyPool, *, text_col
         scores.append(score)
         reasons.append(reason)
     frame["rouge_l"] = pd.array(scores, dtype="Float64")
-    return _split(frame, reasons, "filter_instructions")
+    return split_by_reason(frame, reasons, "filter_instructions")
