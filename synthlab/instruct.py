@@ -194,8 +194,8 @@ def filter_instructions(candidates: pd.DataFrame, pool: NoveltyPool, *, text_col
             instruction_problem(text, min_words=min_words, max_words=max_words)
         score = None
         if reason is None:
-            score, nearest = pool.nearest(text)
-            if not pool.offer(text):
+            admitted, score, nearest = pool.offer(text)
+            if not admitted:
                 reason = f"ROUGE-L {score:.2f} >= {pool.threshold} with {nearest!r}"
         scores.append(score)
         reasons.append(reason)

@@ -8,7 +8,7 @@ generated text is its highest ROUGE-L to the demonstrations it was shown (taxono
 >>> round(rouge_l("the cat sat on the mat", "the cat lay on the mat"), 3)
 0.833
 >>> pool = NoveltyPool(threshold=0.7)
->>> pool.offer("Write a poem about the sea."), pool.offer("Write a poem about the sea!")
+>>> pool.offer("Write a poem about the sea.")[0], pool.offer("Write a poem about the sea!")[0]
 (True, False)
 
 Taught in ``notebooks/02_in_context_demonstrations.ipynb`` (copy rate) and
@@ -114,14 +114,16 @@ class NoveltyPool:
                 best, match = score, original
         return best, match
 
-    def offer(self, text: str) -> bool:
-        """Add ``text`` if it is novel (max ROUGE-L below the threshold); return whether it was."""
+    def offer(self, text: str) -> tuple[bool, float, str | None]:
+        """Add ``text`` if it is novel (max ROUGE-L below the threshold). Returns whether it was
+        admitted, its highest ROUGE-L to the pool before the offer, and the pool text reaching it."""
         self.offered += 1
-        if self.nearest(text)[0] >= self.threshold:
+        score, match = self.nearest(text)
+        if score >= self.threshold:
             self.rejected += 1
-            return False
+            return False, score, match
         self.add(text)
-        return True
+        return True, score, match
 
     @property
     def rejection_rate(self) -> float:
