@@ -60,6 +60,14 @@ def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
     return list(RECORD_COLUMNS) + extra
 
 
+def require_at_least(**sizes: tuple[int, int]) -> None:
+    """Raise ``ValueError`` for the first size argument below its minimum, given as
+    ``name=(value, minimum)``: ``"rounds must be >= 0; got -1"``."""
+    for name, (value, minimum) in sizes.items():
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}; got {value}")
+
+
 def require_column(frame: pd.DataFrame, column: str, role: str, *, frame_name: str = "") -> None:
     """Raise ``KeyError`` naming the argument (``role``, e.g. ``"text_col"``), the missing
     ``column`` and the columns ``frame`` does have."""

@@ -33,7 +33,7 @@ from synthlab.downstream import train_and_test
 from synthlab.generate import GenerationError, generate
 from synthlab.parsing import strip_chatter
 from synthlab.prompts import TaskSpec, build_prompts
-from synthlab.records import make_records, require_column
+from synthlab.records import make_records, require_at_least, require_column
 
 __all__ = ["S3Result", "error_prompts", "one_round_baseline", "plain_rows", "s3", "sample_errors",
            "validation_errors"]
@@ -76,12 +76,6 @@ def _check_frame(frame: Any, name: str, task: TaskSpec, text_col: str, label_col
                          f"{list(task.labels)}; relabel them or change the TaskSpec's verbalizer")
 
 
-def _check_sizes(**sizes: int) -> None:
-    for name, (value, minimum) in sizes.items():
-        if value < minimum:
-            raise ValueError(f"{name} must be >= {minimum}; got {value}")
-
-
 def plain_rows(
     model: BaseChatModel, task: TaskSpec, n: int, *, seed: int = 0, method: str = "one-round",
     progress: bool = True,
@@ -110,7 +104,7 @@ def sample_errors(errors: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFram
     generated with its own seed, so the per-round budget is always spent)."""
     if errors.empty:
         raise ValueError("errors is empty: the classifier made no mistake to generate more data from")
-    _check_sizes(n=(n, 1))
+    require_at_least(n=(n, 1))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(errors))
     if len(errors) >= n:
@@ -183,7 +177,7 @@ def s3(
     """
     for name, frame in (("validation", validation), ("test", test)):
         _check_frame(frame, name, task, text_col, label_col)
-    _check_sizes(n_initial=(n_initial, len(task.labels)), n_per_round=(n_per_round, 1), rounds=(rounds, 0))
+    require_at_least(n_initial=(n_initial, len(task.labels)), n_per_round=(n_per_round, 1), rounds=(rounds, 0))
     history: list[dict[str, Any]] = []
     kept, removed = make_records([]), []
     errors, spent = validation.iloc[:0], 0

@@ -37,6 +37,7 @@ from synthlab.instruct import (
     parse_instruction_list,
 )
 from synthlab.novelty import NoveltyPool
+from synthlab.records import require_at_least
 
 __all__ = ["SelfInstructResult", "self_instruct", "self_instruct_prompt"]
 
@@ -68,12 +69,6 @@ def self_instruct_prompt(tasks: Sequence[str], n_new: int = 5) -> PromptValue:
     return PROMPT.invoke({"tasks": listing, "n_new": n_new})
 
 
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if value < (0 if name == "n_machine" else 1):
-            raise ValueError(f"{name} must be >= {0 if name == 'n_machine' else 1}; got {value}")
-
-
 def self_instruct(
     model: BaseChatModel, seeds: Sequence[str], *, steps: int = 6, prompts_per_step: int = 2, n_human: int = 6,
     n_machine: int = 2, n_new: int = 5, threshold: float = 0.7, target: int | None = None, patience: int = 3,
@@ -90,8 +85,8 @@ def self_instruct(
     parseable list ends the loop with a report, not a hang).
     """
     seeds = list(dict.fromkeys(check_instructions(seeds)))  # a task repeated with other inputs is one task
-    _check_sizes(steps=steps, prompts_per_step=prompts_per_step, n_human=n_human, n_machine=n_machine,
-                 n_new=n_new, patience=patience)
+    require_at_least(steps=(steps, 1), prompts_per_step=(prompts_per_step, 1), n_human=(n_human, 1),
+                     n_machine=(n_machine, 0), n_new=(n_new, 1), patience=(patience, 1))
     if target is not None and target < 1:
         raise ValueError(f"target must be >= 1 machine tasks, or None to run all steps; got {target}")
     rng = random.Random(seed)
