@@ -57,6 +57,11 @@ class NltkNaiveBayes:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return np.array([self.classifier_.classify(self._features(text)) for text in texts])
 
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, one column per label of ``classes_``."""
+        distributions = [self.classifier_.prob_classify(self._features(text)) for text in texts]
+        return np.array([[distribution.prob(label) for label in self.classes_] for distribution in distributions])
+
 
 @dataclass
 class TrainTestResult:
@@ -86,8 +91,9 @@ class TrainTestResult:
                 "accuracy": self.accuracy, "macro_f1": self.macro_f1}
 
 
-def _check_frame(frame: Any, name: str, text_col: str, label_col: str) -> None:
-    """Raise naming the problem if ``frame`` cannot be trained or scored on."""
+def check_labelled_frame(frame: Any, name: str, text_col: str = "text", label_col: str = "label") -> None:
+    """Raise naming the problem if ``frame`` cannot be trained or scored on: not a DataFrame, a
+    missing column, no rows, a text that is not a string, a missing label."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
     for role, column in (("text_col", text_col), ("label_col", label_col)):
@@ -123,6 +129,29 @@ def _make_model(model: str | Any, seed: int) -> Any:
     return clone(model, safe=False)
 
 
+def fit_classifier(
+    model: str | Any, texts: Sequence[str], labels: Sequence[Any], *, seed: int = 0,
+    sample_weight: Sequence[float] | None = None,
+) -> Any:
+    """A fresh classifier (a built-in name of :data:`MODELS`, or a clone of an estimator) fitted on
+    ``texts`` and ``labels``, with per-row ``sample_weight`` when given (for example SunGen's
+    noise-robust weights, taught in ``notebooks/13_reweighting.ipynb``)."""
+    fitted = _make_model(model, seed)
+    if sample_weight is None:
+        return fitted.fit(list(texts), list(labels))
+    weights = np.asarray(sample_weight, dtype=float)
+    if weights.shape != (len(texts),):
+        raise ValueError(f"sample_weight has shape {weights.shape}; give one weight per training row ({len(texts)})")
+    if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("sample_weight must be finite and non-negative, with a positive sum")
+    if isinstance(fitted, NltkNaiveBayes):
+        raise ValueError("the 'nltk-nb' model cannot use sample weights; use 'tfidf-logreg' or an estimator "
+                         "whose fit() accepts sample_weight")
+    steps = getattr(fitted, "steps", None)
+    keyword = f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
+    return fitted.fit(list(texts), list(labels), **{keyword: weights})
+
+
 def _model_name(model: str | Any) -> str:
     if isinstance(model, str):
         return model
@@ -132,10 +161,10 @@ def _model_name(model: str | Any) -> str:
 
 def train_and_test(
     train_df: pd.DataFrame, test_df: pd.DataFrame, *, text_col: str = "text", label_col: str = "label",
-    model: str | Any = "tfidf-logreg", seed: int = 0,
+    model: str | Any = "tfidf-logreg", seed: int = 0, sample_weight: Sequence[float] | None = None,
 ) -> TrainTestResult:
-    """Fit ``model`` on ``train_df`` and score it on ``test_df``: accuracy, macro-F1, a
-    per-class report and the predictions (see :class:`TrainTestResult`).
+    """Fit ``model`` on ``train_df`` (with one ``sample_weight`` per row when given) and score it on
+    ``test_df``: accuracy, macro-F1, a per-class report and the predictions (see :class:`TrainTestResult`).
 
     ``seed`` is the built-in models' ``random_state``; a given estimator is cloned as it is.
     Test labels the training set never had cannot be predicted: they count as errors in
@@ -144,8 +173,8 @@ def train_and_test(
     >>> train_and_test(synthetic_df, real_test_df).as_row()    # doctest: +SKIP
     {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
     """
-    _check_frame(train_df, "train_df", text_col, label_col)
-    _check_frame(test_df, "test_df", text_col, label_col)
+    check_labelled_frame(train_df, "train_df", text_col, label_col)
+    check_labelled_frame(test_df, "test_df", text_col, label_col)
     labels = sorted(set(train_df[label_col].tolist()))
     if len(labels) < 2:
         raise ValueError(
@@ -158,8 +187,8 @@ def train_and_test(
             f"test_df has labels the training set never saw: {unseen} "
             f"({sum(y in unseen for y in y_true)} of {len(y_true)} rows); they count as errors",
             UserWarning, stacklevel=2)
-    fitted = _make_model(model, seed)
-    fitted.fit(train_df[text_col].tolist(), train_df[label_col].tolist())
+    fitted = fit_classifier(model, train_df[text_col].tolist(), train_df[label_col].tolist(), seed=seed,
+                            sample_weight=sample_weight)
     y_pred = np.asarray(fitted.predict(test_df[text_col].tolist())).tolist()
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
     report.pop("accuracy", None)  # a scalar, kept as its own field
@@ -213,7 +242,7 @@ def learning_curve(
     measured once); a size below the number of labels raises, since a sample must hold every
     label. Plot the result with :func:`plot_learning_curves`.
     """
-    _check_frame(train_df, "train_df", text_col, label_col)
+    check_labelled_frame(train_df, "train_df", text_col, label_col)
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1; got {repeats}")
     n_labels = train_df[label_col].nunique()
@@ -292,7 +321,7 @@ def oracle_agreement(
         raise TypeError(f"oracle must be a TrainTestResult or a fitted classifier with predict() and "
                         f"classes_; got {type(oracle).__name__}. Train one with "
                         "train_and_test(real_train_df, real_test_df)")
-    _check_frame(synthetic_df, "synthetic_df", text_col, label_col)
+    check_labelled_frame(synthetic_df, "synthetic_df", text_col, label_col)
     intended = synthetic_df[label_col]
     predicted = pd.Series(np.asarray(model.predict(synthetic_df[text_col].tolist())).tolist(),
                           index=synthetic_df.index, name="oracle_label")
