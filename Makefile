@@ -28,10 +28,11 @@ test-notebooks: $(STAMP)
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
-bench: $(STAMP)  ## speed of the local chat model against raw llama-cpp-python; prefix grouping; metrics
+bench: $(STAMP)  ## speed of the local chat model against raw llama-cpp-python; prefix grouping; metrics; curation at scale
 	$(PY) benchmarks/bench_generation.py
 	$(PY) benchmarks/bench_prefix_ordering.py
 	$(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_curation.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -15,7 +15,8 @@ whose exact Jaccard with their source reaches ``--threshold`` (the ground truth)
 with their source (target >= 0.95). Every removed row's stated Jaccard is checked against the
 threshold (precision of the removals).
 
-Part 2 (cartography over 10,000 rows x 5 epochs) is added with ``synthlab.cartography``.
+Part 2 (learning dynamics). ``synthlab.cartography.data_map`` over ``--cartography-rows`` real Rotten
+Tomatoes rows (default 10,000) for ``--epochs`` epochs (default 5): time and peak traced memory.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ import os
 import resource
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
 
+from synthlab.cartography import data_map
 from synthlab.curate import drop_exact_duplicates
+from synthlab.datasets import load
 from synthlab.dedup import drop_near_duplicates, plant_near_duplicates, planted_recall
 
 WINDOW_WORDS = 20
@@ -69,6 +73,8 @@ def main() -> None:
     parser.add_argument("--num-perm", type=int, default=128)
     parser.add_argument("--texts", type=Path, help="a file of real texts, one per line")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cartography-rows", type=int, default=10_000)
+    parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     texts, origin = real_snippets(args.texts, args.n - args.copies)
     if len(texts) < args.copies:
@@ -101,6 +107,21 @@ def main() -> None:
     below = int((near["jaccard"] < args.threshold).sum())
     print(f"removed as near-duplicates with an exact Jaccard below the threshold: {below} of {len(near)} "
           f"(precision {1 - below / len(near) if len(near) else 1:.4f})")
+    bench_cartography(args.cartography_rows, args.epochs, args.seed)
+
+
+def bench_cartography(n_rows: int, epochs: int, seed: int) -> None:
+    """Time one data map (TF-IDF once, then ``epochs`` SGD epochs recording every row)."""
+    rows = load("rotten_tomatoes").sample(n=n_rows, random_state=seed)
+    tracemalloc.start()
+    started = time.perf_counter()
+    dynamics = data_map(rows, epochs=epochs, seed=seed, progress=False)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(dynamics) == n_rows
+    print(f"\ncartography data map: {n_rows} rows x {epochs} epochs in {seconds:.2f} s, "
+          f"peak traced memory {peak / 2**20:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ chat-model interface; :mod:`synthlab.cache`, :mod:`synthlab.records`, :mod:`synt
 :mod:`synthlab.parsing`, :mod:`synthlab.datasets`), generation (:mod:`synthlab.prompts`,
 :mod:`synthlab.demos`, :mod:`synthlab.chains`, :mod:`synthlab.dialogue`, :mod:`synthlab.s3`,
 :mod:`synthlab.self_instruct`, :mod:`synthlab.explore_instruct`, :mod:`synthlab.evol_instruct`,
-:mod:`synthlab.annotate`), curation (:mod:`synthlab.curate`, :mod:`synthlab.novelty`) and evaluation
+:mod:`synthlab.annotate`), curation (:mod:`synthlab.curate`, :mod:`synthlab.dedup`, :mod:`synthlab.pii`,
+:mod:`synthlab.novelty`, :mod:`synthlab.noise`, :mod:`synthlab.crossfit`, :mod:`synthlab.cartography`,
+:mod:`synthlab.likelihood`, :mod:`synthlab.consistency`, :mod:`synthlab.reweight`, :mod:`synthlab.reannotate`,
+:mod:`synthlab.widgets`, :mod:`synthlab.distill`, :mod:`synthlab.refinery`) and evaluation
 (:mod:`synthlab.evaluate`, :mod:`synthlab.relevance`, :mod:`synthlab.downstream`, :mod:`synthlab.judge`).
 The README's module table says what each holds.
 """
