@@ -26,7 +26,7 @@ from langchain_core.prompt_values import PromptValue
 from tqdm.auto import tqdm
 
 from synthlab.generate import PromptLike, prompt_text
-from synthlab.local_model import ChatLocalLlama, _to_llama_messages
+from synthlab.local_model import ChatLocalLlama
 
 
 def sequence_likelihood(logprobs: Sequence[float]) -> dict[str, float | int | None]:
@@ -46,26 +46,6 @@ def _as_messages(prompt: PromptLike) -> list[BaseMessage]:
     if isinstance(prompt, str):
         return [HumanMessage(prompt)]
     return prompt.to_messages() if isinstance(prompt, PromptValue) else list(prompt)
-
-
-def _token_logprobs(model: ChatLocalLlama, prompt: PromptLike, text: str) -> list[float]:
-    """Log-probability of each token of ``text`` after the chat-formatted ``prompt``, from one
-    forward pass of the embedded model (the same blockwise evaluation it generates with)."""
-    loaded = model._model_for({"logprobs": True})  # noqa: SLF001 - the instance that keeps every position's logits
-    messages = _to_llama_messages(_as_messages(prompt))
-    llama = loaded.llama
-    answer = llama.tokenize(text.encode(), add_bos=False, special=False)
-    with loaded.lock:
-        n_prompt = loaded.prepare(messages)
-        tokens = loaded.prompt_tokens(messages) + answer
-        if len(tokens) > llama.n_ctx():
-            raise ValueError(f"prompt and text make {len(tokens)} tokens, more than the context ({llama.n_ctx()}); "
-                             "shorten them or raise n_ctx")
-        llama.eval(tokens[llama.n_tokens:])
-        logits = np.array(llama.scores[n_prompt - 1: len(tokens) - 1], dtype=np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return log_softmax[np.arange(len(answer)), answer].tolist()
 
 
 def score_likelihood(
@@ -95,5 +75,5 @@ def score_likelihood(
     order = sorted(range(len(values)), key=lambda position: prompt_text(prompts[position]))
     rows: list[dict[str, float | int | None]] = [{}] * len(values)
     for position in tqdm(order, desc="likelihood", disable=not progress):
-        rows[position] = sequence_likelihood(_token_logprobs(model, prompts[position], values[position]))
+        rows[position] = sequence_likelihood(model.token_logprobs(_as_messages(prompts[position]), values[position]))
     return pd.DataFrame(rows, index=index, columns=["mean_logprob", "perplexity", "n_tokens"])

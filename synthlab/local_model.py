@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import LangSmithParams
@@ -335,6 +336,26 @@ class ChatLocalLlama(BaseChatModel):
     def get_num_tokens(self, text: str) -> int:
         """The number of tokens of ``text`` in this model's vocabulary (no chat template)."""
         return len(self._model_for({}).llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    def token_logprobs(self, messages: list[BaseMessage], text: str) -> list[float]:
+        """The log-probability of each token of ``text`` as this model's answer to ``messages``, from
+        one forward pass (teacher forcing, logits before temperature; the same blockwise evaluation
+        as generation). SuperGen's signal, see :mod:`synthlab.likelihood`."""
+        loaded = self._model_for({"logprobs": True})  # the instance that keeps every position's logits
+        llama_messages = _to_llama_messages(messages)
+        llama = loaded.llama
+        answer = llama.tokenize(text.encode(), add_bos=False, special=False)
+        with loaded.lock:
+            n_prompt = loaded.prepare(llama_messages)
+            tokens = loaded.prompt_tokens(llama_messages) + answer
+            if len(tokens) > llama.n_ctx():
+                raise ValueError(f"prompt and text make {len(tokens)} tokens, more than the context "
+                                 f"({llama.n_ctx()}); shorten them or raise n_ctx")
+            llama.eval(tokens[llama.n_tokens:])
+            logits = np.array(llama.scores[n_prompt - 1: len(tokens) - 1], dtype=np.float64)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return log_softmax[np.arange(len(answer)), answer].tolist()
 
     def _generate(
         self,
