@@ -1,30 +1,77 @@
+"""``python -m synthlab demo`` runs the capstone workflow (synthlab.capstone) and prints its table."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
+import synthlab.capstone
 from synthlab.__main__ import main
-from synthlab.demo import run_demo
+from synthlab.capstone import run_capstone
+from synthlab.demo import demo_summary, run_demo
 from synthlab.llm import get_chat_model
-from synthlab.records import load_jsonl
+from tests.fake_models import EchoSeedModel
+from tests.test_capstone import ReviewModel, small_real
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    """The CLI's default model and real data, replaced by a fake model and a small real sample."""
+    real = small_real()
+    monkeypatch.setattr(synthlab.capstone, "get_chat_model", lambda *args, **kwargs: ReviewModel())
+    monkeypatch.setattr(synthlab.capstone, "load_real_task", lambda: real)
+
+
+def test_cli_runs_the_capstone_and_prints_table_folder_and_calls(fake_backend, tmp_path, capsys):
+    assert main(["demo", "--n", "16", "--seed", "3", "--runs-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    run_dir = next(tmp_path.iterdir())
+    assert f"Run folder: {run_dir}" in printed
+    for text in ("label-only", "real-demos", "hygiene+crossfit", "tstr_accuracy", "real full", "Model calls:",
+                 "cache hits:", "Wall time:"):
+        assert text in printed
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["settings"]["n"] == 16 and metrics["settings"]["row_seeds"] == [3, 18]
+    assert (run_dir / "report.md").exists() and (run_dir / "capstone.png").exists()
+
+
+def test_run_demo_is_the_capstone_with_its_defaults(fake_backend, tmp_path):
+    result = run_demo(n=16, runs_dir=tmp_path, progress=False)
+    again = run_capstone(ReviewModel(), n=16, runs_dir=None, real=synthlab.capstone.load_real_task(), progress=False)
+    assert result.table.equals(again.table)
+    summary = demo_summary(result)
+    assert "Model calls" not in summary and str(result.run_dir) in summary
+
+
+def test_cli_rejects_too_few_rows_before_loading_a_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(synthlab.capstone, "get_chat_model", lambda *a, **k: pytest.fail("model loaded"))
+    with pytest.raises(ValueError, match=r"n=1 is too small for 2 labels.*use n >= 8"):
+        main(["demo", "--n", "1", "--runs-dir", str(tmp_path)])
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_needs_a_command(capsys):
+    with pytest.raises(SystemExit):
+        main([])
+    assert "demo" in capsys.readouterr().err
 
 
 @pytest.mark.integration
-def test_demo_writes_a_complete_run_folder(tmp_path):
+def test_capstone_on_the_embedded_model_writes_a_complete_run_folder(tmp_path):
     model = get_chat_model("local", temperature=0.9, max_tokens=40, cache=tmp_path / "c.sqlite")
-    run_dir, summary = run_demo(model, n=6, runs_dir=tmp_path / "runs", progress=False)
-    kept, removed = load_jsonl(run_dir / "data.jsonl"), load_jsonl(run_dir / "removed.jsonl")
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["generated"] == 6 == len(kept) + len(removed)
-    assert metrics["kept"] == len(kept) and sum(metrics["removed"].values()) == len(removed)
-    assert len(removed) == 0 or removed["reason"].notna().all()
-    assert 0 < metrics["diversity"]["all"]["distinct_1"] <= 1
-    assert (run_dir / "lengths.png").stat().st_size > 1000
-    assert "lengths.png" in (run_dir / "report.md").read_text()
-    assert "all" in summary.index
+    result = run_capstone(model, n=8, strategies=["label-only"], pipelines=["hygiene"], runs_dir=tmp_path / "runs",
+                          progress=False)
+    row = result.table.loc[("label-only", "hygiene")]
+    kept, removed = result.curated["label-only", "hygiene"]
+    assert row["generated"] == 8 == len(kept) + len(removed)
+    assert 0 <= row["tstr_accuracy"] <= 1 and 0 <= row["oracle_agreement"] <= 1
+    assert result.oracle.accuracy > 0.7
+    assert (result.run_dir / "curated" / "label-only" / "hygiene.removed.jsonl").exists()
 
 
-def test_cli_rejects_too_few_rows(tmp_path):
-    with pytest.raises(ValueError, match="n must be at least 2"):
-        main(["demo", "--n", "1", "--runs-dir", str(tmp_path)])
+def test_echo_model_rows_are_measured_too(fake_backend):
+    # echoed prompts are long and alike: the workflow still runs and reports them
+    result = run_capstone(EchoSeedModel(), n=8, strategies=["label-only"], pipelines=["hygiene"], runs_dir=None,
+                          real=synthlab.capstone.load_real_task(), progress=False)
+    assert result.table["generated"].eq(8).all()
