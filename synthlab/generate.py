@@ -8,11 +8,22 @@ Row ``k`` of a call (counting every sample of every prompt in order) is generate
 seed ``seed + k``, so n samples of one prompt are n different draws, and a re-run with the
 same arguments is the same data (and, with the cache, costs no model call).
 Taught in ``notebooks/00_quickstart.ipynb``.
+
+Against a model server, ``max_concurrency`` calls run at once, transient failures (rate limits,
+timeouts, dropped connections, 5xx) are retried with exponential backoff, and
+``checkpoint="run.jsonl"`` saves each finished row so that an interrupted run resumes where it
+stopped (``python -m synthlab.serve`` serves the embedded model for this; see its docstring).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import random
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
@@ -21,7 +32,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompt_values import PromptValue
 from tqdm.auto import tqdm
 
-from synthlab.records import make_records
+from synthlab.records import make_records, new_id, now_iso
 
 PromptLike = str | Sequence[BaseMessage] | PromptValue
 Parser = Callable[[str], Mapping[str, Any]]
@@ -73,6 +84,115 @@ def _seeded_call(model: BaseChatModel, prompt: PromptLike, seed: int) -> str:
     return str(model.invoke(prompt, seed=seed).content)
 
 
+# Errors of optional HTTP clients that mean "the request did not get through": matched by
+# (top-level module, class name) along the exception's MRO, so neither client must be installed.
+_TRANSIENT_CLASSES = {
+    ("openai", "APIConnectionError"),  # also APITimeoutError
+    ("httpx", "TimeoutException"),  # httpx: under ollama's client
+    ("httpx", "NetworkError"),  # connection refused, reset, read or write failed
+    ("httpx", "RemoteProtocolError"),  # the server closed the connection without a reply
+}
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when a failed model call may succeed if simply repeated: a rate limit (HTTP 429,
+    ``openai.RateLimitError``), a request timeout (408), a server error (5xx), a timeout or a
+    refused or dropped connection. Everything else (a 400, a parse ``ValueError``, a bug) is not."""
+    if isinstance(error, (TimeoutError, ConnectionError)):
+        return True
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        return status in (408, 429) or status >= 500
+    return any((cls.__module__.split(".")[0], cls.__name__) in _TRANSIENT_CLASSES for cls in type(error).__mro__)
+
+
+_jitter = random.Random()  # timing only: never touches the generated data
+
+
+def backoff_delay(error: BaseException, attempt: int, retry_backoff: float) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (1-based): exponential,
+    ``retry_backoff * 2**(attempt - 1)`` with random jitter in its upper half so that concurrent rows
+    do not retry in lockstep, at least the server's ``Retry-After`` header, at most 60 s."""
+    delay = retry_backoff * 2.0 ** min(attempt - 1, 16)
+    delay = _jitter.uniform(delay / 2, delay)
+    headers = getattr(getattr(error, "response", None), "headers", None) or {}
+    try:
+        delay = max(delay, float(headers.get("retry-after", 0)))
+    except (TypeError, ValueError):
+        pass  # an HTTP-date Retry-After: keep our own delay
+    return min(delay, 60.0)
+
+
+def call_with_retries(call: Callable[[], str], *, max_retries: int, retry_backoff: float) -> str:
+    """Run ``call()``, repeating it up to ``max_retries`` times after transient failures
+    (:func:`is_transient`) with :func:`backoff_delay` between attempts; any other error, or the
+    last transient one, is raised at once."""
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except Exception as error:
+            if attempt > max_retries or not is_transient(error):
+                raise
+            time.sleep(backoff_delay(error, attempt, retry_backoff))
+            attempt += 1
+
+
+class Checkpoint:
+    """A JSON Lines file of finished rows for resuming a :func:`generate` call.
+
+    The first line fingerprints the call (prompts, n, seed, labels, conditions, parent ids,
+    method, round, model and its parameters); every later line is one finished row, appended and
+    flushed as it completes. Re-opening the file for a call with other arguments raises.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fingerprint: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.fingerprint = fingerprint
+
+    def load(self) -> dict[int, dict[str, Any]]:
+        """The successful rows saved so far, by row number (failed rows are run again); writes the
+        header when the file is new."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._write({"synthlab_checkpoint": 1, "fingerprint": self.fingerprint})
+            return {}
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        entries = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                if number == len(lines):
+                    continue  # the last line was cut short by an interruption: that row runs again
+                raise ValueError(f"checkpoint {self.path}, line {number} is not valid JSON ({error.msg}); "
+                                 "delete the file to start over.") from error
+        header = entries[0] if entries else {}
+        if "synthlab_checkpoint" not in header:
+            raise ValueError(f"{self.path} is not a generate() checkpoint; pass a new path or delete the file.")
+        saved = header["fingerprint"]
+        different = sorted(k for k in self.fingerprint.keys() | saved.keys() if saved.get(k) != self.fingerprint.get(k))
+        if different:
+            raise ValueError(
+                f"checkpoint {self.path} was written by a generate() call with different {', '.join(different)}; "
+                "resume with the same arguments, or pass a new checkpoint path (or delete the file) to start over."
+            )
+        return {entry["row"]: entry["record"] for entry in entries[1:] if entry["record"].get("error") is None}
+
+    def append(self, row: int, record: dict[str, Any]) -> None:
+        """Save one finished row (values that JSON cannot hold are saved as their ``str``)."""
+        self._write({"row": row, "record": record})
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+            handle.flush()
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+
+
 def generate(
     model: BaseChatModel,
     prompts: Sequence[PromptLike],
@@ -86,6 +206,9 @@ def generate(
     round: int = 0,
     parent_ids: Sequence[str | None] | None = None,
     max_concurrency: int = 1,
+    max_retries: int = 3,
+    retry_backoff: float = 1.0,
+    checkpoint: str | os.PathLike[str] | None = None,
     group_prefixes: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -97,6 +220,17 @@ def generate(
     reuses that prefix's evaluation; rows come back in the input order with the same seeds. ``parse`` turns a completion into row fields (``text`` and any others);
     when it raises ``ValueError``, or the model call fails, the row keeps the raw output in
     ``raw`` and the reason in ``error``. Raises :class:`GenerationError` only when every row failed.
+
+    ``max_concurrency`` calls run at once (threads; for a model server). A call that fails
+    transiently (:func:`is_transient`: 429, 5xx, timeout, dropped connection) is repeated up to
+    ``max_retries`` times, waiting ``retry_backoff`` seconds doubled at each attempt (with jitter);
+    its ``error`` then ends with the number of attempts. Other failures (a 400, a parse error) fail
+    the row at once. Retrying is this function's job: ``get_chat_model("openai")`` turns the OpenAI
+    client's own retries off, so the two layers do not multiply. With ``checkpoint`` (a ``.jsonl``
+    path) every finished row is appended as it completes, and a re-run with the same arguments
+    keeps the saved successful rows (same ids and texts) and runs only the missing or failed ones;
+    a checkpoint written by a call with other arguments raises ``ValueError``. Taught in
+    ``notebooks/00_quickstart.ipynb``; the retry/resume behaviour is exercised in ``tests/test_serve.py``.
     """
     if len(prompts) == 0:
         raise ValueError("prompts is empty: pass at least one prompt to generate from.")
@@ -104,6 +238,8 @@ def generate(
         raise ValueError(f"n (samples per prompt) must be >= 1; got {n}")
     if max_concurrency < 1:
         raise ValueError(f"max_concurrency must be >= 1; got {max_concurrency}")
+    if max_retries < 0 or retry_backoff < 0:
+        raise ValueError(f"max_retries and retry_backoff must be >= 0; got {max_retries} and {retry_backoff}")
     for name, aligned in (("labels", labels), ("conditions", conditions), ("parent_ids", parent_ids)):
         if aligned is not None and len(aligned) != len(prompts):
             raise ValueError(f"{name} has {len(aligned)} items but prompts has {len(prompts)}; they must align.")
@@ -119,6 +255,7 @@ def generate(
         index, sample = jobs[row]
         row_seed = seed + row
         record: dict[str, Any] = {
+            "id": new_id(),
             "label": labels[index] if labels is not None else None,
             "method": method,
             "model": identity,
@@ -127,23 +264,48 @@ def generate(
             "seed": row_seed,
             "parent_id": parent_ids[index] if parent_ids is not None else None,
             "round": round,
+            "created_at": now_iso(),
             "raw": None,
         }
+        attempts = 0
+
+        def call() -> str:
+            nonlocal attempts
+            attempts += 1
+            return _seeded_call(model, prompts[index], row_seed)
+
         try:
-            record["raw"] = _seeded_call(model, prompts[index], row_seed)
+            record["raw"] = call_with_retries(call, max_retries=max_retries, retry_backoff=retry_backoff)
             record.update(parse(record["raw"]))
         except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
-            record["error"] = f"{type(error).__name__}: {error}"
+            record["error"] = f"{type(error).__name__}: {error}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
         return record
 
     results: list[dict[str, Any] | None] = [None] * len(jobs)
+    store = None
+    if checkpoint is not None:
+        store = Checkpoint(checkpoint, {
+            "prompts": _digest(texts), "n": n, "seed": seed, "labels": _digest(labels),
+            "conditions": _digest(conditions), "parent_ids": _digest(parent_ids), "method": method,
+            "round": round, "model": identity, "model_params": _digest(model_params),
+        })
+        for row, record in store.load().items():
+            results[row] = record
+    todo = [row for row in order if results[row] is None]
     with ThreadPoolExecutor(max_workers=max_concurrency) as pool, tqdm(
-        total=len(jobs), desc=method, disable=not progress
+        total=len(jobs), initial=len(jobs) - len(todo), desc=method, disable=not progress
     ) as bar:
-        futures = {pool.submit(run, row): row for row in order}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+        futures = {pool.submit(run, row): row for row in todo}
+        try:
+            for future in as_completed(futures):
+                row = futures[future]
+                results[row] = future.result()
+                if store is not None:
+                    store.append(row, results[row])  # type: ignore[arg-type]
+                bar.update(1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start no new calls
+            raise
 
     records = make_records(results)  # type: ignore[arg-type]
     if records["error"].notna().all():

@@ -46,6 +46,11 @@ def get_chat_model(
       params: temperature, top_p, max_tokens, seed, stop, n_ctx, logprobs, top_logprobs.
     - ``"openai"``: ``ChatOpenAI`` for any OpenAI-compatible server; params ``base_url``,
       ``model`` and the usual ChatOpenAI options; the key comes from ``OPENAI_API_KEY``.
+      The OpenAI client's own retries are off (``max_retries=0``) because
+      :func:`synthlab.generate.generate` retries transient failures per row with backoff and
+      records the attempts; pass ``max_retries=N`` to retry direct ``invoke`` calls too
+      (inside ``generate`` the two layers then multiply). ``python -m synthlab.serve`` serves
+      the embedded model on such an endpoint.
     - ``"ollama"``: ``ChatOllama``; params ``model`` and ``base_url``.
 
     ``cache=True`` uses the shared cache at :func:`synthlab.cache.default_cache_path`;
@@ -67,6 +72,7 @@ def get_chat_model(
                     "The 'openai' backend needs a server: pass base_url='http://host:port/v1' "
                     "(vLLM, llama.cpp server, LM Studio) or set OPENAI_API_KEY for OpenAI itself."
                 )
+        params.setdefault("max_retries", 0)  # generate() owns retries; see the docstring
         if params.get("base_url") and not os.environ.get("OPENAI_API_KEY") and "api_key" not in params:
             params["api_key"] = "not-needed"  # local OpenAI-compatible servers accept any key
         return ChatOpenAI(cache=cache_arg, **params)

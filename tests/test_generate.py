@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
+from pydantic import Field
 
-from synthlab.generate import GenerationError, generate
+from synthlab.generate import GenerationError, backoff_delay, generate, is_transient
 from synthlab.records import RECORD_COLUMNS
 from tests.fake_models import EchoSeedModel
 
@@ -82,3 +83,110 @@ def test_templates_are_recorded_as_text():
     template = ChatPromptTemplate.from_messages([("system", "be brief"), ("human", "{q}")])
     records = generate(EchoSeedModel(), [template.invoke({"q": "why {braces}?"})], progress=False)
     assert records["prompt"].iloc[0] == "system: be brief\nhuman: why {braces}?"
+
+
+class FlakyModel(EchoSeedModel):
+    """Fails transiently (``TimeoutError``) the first ``failures[seed]`` calls with that seed;
+    raises ``ValueError`` (not transient) for prompts containing ``BAD``."""
+
+    failures: dict[int, int] = Field(default_factory=dict)
+    seen: list[int] = Field(default_factory=list)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        seed = kwargs["seed"]
+        self.seen.append(seed)
+        if "BAD" in str(messages[-1].content):
+            raise ValueError("bad request")
+        if self.failures.get(seed, 0) > 0:
+            self.failures[seed] -= 1
+            raise TimeoutError("timed out")
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_transient_failures_are_retried_and_others_fail_at_once():
+    model = FlakyModel(failures={1: 2, 2: 9}, seen=[])
+    records = generate(model, ["a", "b", "c", "BAD d"], seed=0, max_retries=3, retry_backoff=0.001, progress=False)
+    assert records["text"].tolist()[:2] == ["a #0", "b #1"]
+    assert model.seen.count(1) == 3  # two timeouts, then the answer
+    assert records["error"].iloc[2] == "TimeoutError: timed out (after 4 attempts)"
+    assert model.seen.count(2) == 4  # 1 + max_retries, then the row is marked failed
+    assert records["error"].iloc[3] == "ValueError: bad request" and model.seen.count(3) == 1
+
+
+def test_no_retries_when_max_retries_is_zero():
+    model = FlakyModel(failures={0: 1}, seen=[])
+    records = generate(model, ["a", "b"], max_retries=0, progress=False)
+    assert records["error"].iloc[0] == "TimeoutError: timed out" and model.seen == [0, 1]
+
+
+def test_which_errors_are_transient():
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+
+    def status_error(cls, status):
+        return cls("x", response=httpx.Response(status, request=request), body=None)
+
+    assert is_transient(status_error(openai.RateLimitError, 429))
+    assert is_transient(status_error(openai.InternalServerError, 503))
+    assert is_transient(openai.APITimeoutError(request=request))
+    assert is_transient(openai.APIConnectionError(request=request))
+    assert is_transient(httpx.RemoteProtocolError("dropped")) and is_transient(ConnectionResetError())
+    assert not is_transient(status_error(openai.BadRequestError, 400))
+    assert not is_transient(ValueError("unparsable")) and not is_transient(RuntimeError("bug"))
+
+
+def test_backoff_grows_with_jitter_and_honours_retry_after():
+    plain = TimeoutError()
+    assert all(0.5 <= backoff_delay(plain, 1, 1.0) <= 1.0 for _ in range(20))
+    assert all(4.0 <= backoff_delay(plain, 4, 1.0) <= 8.0 for _ in range(20))
+    assert backoff_delay(plain, 30, 1.0) == 60.0
+
+    class Limited(Exception):
+        response = type("Response", (), {"headers": {"retry-after": "7"}})()
+
+    assert backoff_delay(Limited(), 1, 0.1) == 7.0
+
+
+def test_bad_retry_arguments_say_what_to_do():
+    with pytest.raises(ValueError, match="max_retries and retry_backoff must be >= 0"):
+        generate(EchoSeedModel(), ["a"], max_retries=-1)
+
+
+def test_a_checkpointed_run_resumes_only_the_missing_and_failed_rows(tmp_path):
+    path = tmp_path / "run.jsonl"
+    first = generate(FlakyModel(failures={1: 9}, seen=[]), ["a", "b", "c"], seed=0, max_retries=1,
+                     retry_backoff=0.001, checkpoint=path, progress=False)
+    assert first["error"].notna().tolist() == [False, True, False]
+    assert len(path.read_text().splitlines()) == 1 + 3  # header + every finished row
+    again = FlakyModel(seen=[])
+    resumed = generate(again, ["a", "b", "c"], seed=0, max_retries=1, checkpoint=path, progress=False)
+    assert again.seen == [1]  # only the failed row is called again
+    assert resumed["text"].tolist() == ["a #0", "b #1", "c #2"] and resumed["error"].isna().all()
+    assert resumed["id"].iloc[0] == first["id"].iloc[0]  # saved rows come back unchanged
+    done = FlakyModel(seen=[])
+    generate(done, ["a", "b", "c"], seed=0, checkpoint=path, progress=False)
+    assert done.seen == []
+
+
+def test_an_interrupted_last_line_is_run_again(tmp_path):
+    path = tmp_path / "run.jsonl"
+    generate(FlakyModel(seen=[]), ["a", "b"], checkpoint=path, progress=False)
+    path.write_text(path.read_text()[:-20])  # the process died while writing the last row
+    model = FlakyModel(seen=[])
+    records = generate(model, ["a", "b"], checkpoint=path, progress=False)
+    assert model.seen == [1] and records["text"].tolist() == ["a #0", "b #1"]
+
+
+def test_a_checkpoint_from_other_arguments_is_refused(tmp_path):
+    path = tmp_path / "run.jsonl"
+    generate(EchoSeedModel(), ["a", "b"], seed=0, checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="different prompts, seed; resume with the same arguments"):
+        generate(EchoSeedModel(), ["a", "c"], seed=1, checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="different n"):
+        generate(EchoSeedModel(), ["a", "b"], n=2, checkpoint=path, progress=False)
+    other = tmp_path / "records.jsonl"
+    other.write_text('{"id": "x"}\n')
+    with pytest.raises(ValueError, match="is not a generate\\(\\) checkpoint"):
+        generate(EchoSeedModel(), ["a"], checkpoint=other, progress=False)

@@ -24,32 +24,55 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
-    """Start ``python -m llama_cpp.server`` on a free loopback port; stop it after the tests."""
+def _serve(arguments: list[str], log_path) -> tuple[subprocess.Popen, str]:
+    """Start ``python <arguments>`` on a free loopback port (``--port`` is appended) and wait until
+    its ``/v1/models`` answers; return the process and the base URL."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
     log = log_path.open("wb")  # a file, not a pipe: the server logs a lot and a full pipe would block it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+    process = subprocess.Popen([sys.executable, *arguments, "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"{base_url}/models", timeout=1)
-            break
+            return process, base_url
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
+                pytest.fail(f"{arguments[1]} did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory):
+    """``python -m llama_cpp.server`` serving the embedded GGUF; stopped after the tests."""
+    process, base_url = _serve(["-m", "llama_cpp.server", "--model", str(embedded_model_path()),
+                                "--model_alias", "smollm2", "--n_ctx", "2048"],
+                               tmp_path_factory.mktemp("server") / "server.log")
     yield base_url
     process.terminate()
     process.wait(timeout=20)
-    log.close()
+
+
+@pytest.fixture(scope="module")
+def synthlab_server(tmp_path_factory):
+    """``python -m synthlab.serve --parallel 2`` (the embedded model); stopped after the tests."""
+    process, base_url = _serve(["-m", "synthlab.serve", "--parallel", "2"],
+                               tmp_path_factory.mktemp("serve") / "serve.log")
+    yield base_url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_synthlab_serve_answers_concurrent_rows_like_the_embedded_model(synthlab_server, local_model):
+    remote = get_chat_model("openai", base_url=synthlab_server, model="smollm2", temperature=0.9,
+                            max_tokens=24, cache=False)
+    prompts = ["Write a movie title.", "Write a book title."]
+    records = generate(remote, prompts, n=2, seed=3, max_concurrency=2, progress=False)
+    assert records["error"].isna().all() and (records["model"] == "smollm2").all()
+    direct = generate(local_model, prompts[:1], seed=3, progress=False)
+    assert records["text"].iloc[0] == direct["text"].iloc[0]  # same model, settings and seed, over HTTP
 
 
 def test_openai_backend_generates_through_the_loopback_server(llama_server, tmp_path):
