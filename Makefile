@@ -40,6 +40,8 @@ bench: $(STAMP) $(BENCH_VENV)/.installed  ## speed of the local chat model (sequ
 	$(PY) benchmarks/bench_prefix_ordering.py
 	$(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_curation.py
+	$(PY) benchmarks/bench_concurrency.py
+	$(PY) benchmarks/bench_ray.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache
