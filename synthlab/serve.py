@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -193,11 +193,13 @@ def make_server(
     return ChatServer(model, host, port, parallel, alias, verbose)
 
 
+ServerT = TypeVar("ServerT", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def running(model: BaseChatModel | None = None, **options: Any) -> Iterator[ChatServer]:
-    """Run :func:`make_server` on a background thread for the duration of a ``with`` block."""
-    server = make_server(model, **options)
-    thread = threading.Thread(target=server.serve_forever, name="synthlab-serve", daemon=True)
+def in_background(server: ServerT) -> Iterator[ServerT]:
+    """Serve ``server`` on a daemon thread for the duration of a ``with`` block, then shut it down."""
+    thread = threading.Thread(target=server.serve_forever, name=type(server).__name__, daemon=True)
     thread.start()
     try:
         yield server
@@ -205,6 +207,13 @@ def running(model: BaseChatModel | None = None, **options: Any) -> Iterator[Chat
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def running(model: BaseChatModel | None = None, **options: Any) -> Iterator[ChatServer]:
+    """Run :func:`make_server` on a background thread for the duration of a ``with`` block."""
+    with in_background(make_server(model, **options)) as server:
+        yield server
 
 
 def main(argv: list[str] | None = None) -> None:

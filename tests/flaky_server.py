@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from synthlab.serve import in_background
+
 FAULTS = ("drop", "malformed", "429", "503")
 
 
@@ -100,12 +102,5 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 def flaky_proxy(upstream: str, faults: dict[int, list[str]] | None = None,
                 fail_after: int | None = None) -> Iterator[FlakyProxy]:
     """A :class:`FlakyProxy` running on a background thread for a ``with`` block."""
-    proxy = FlakyProxy(upstream, faults, fail_after)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_background(FlakyProxy(upstream, faults, fail_after)) as proxy:
         yield proxy
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
-        thread.join(timeout=10)
