@@ -18,9 +18,21 @@ import threading
 from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, Sequence
 
 BLOCK = 16  # prompts are evaluated in blocks of this many tokens from position 0, as in the sequential path
+
+
+def reusable_prefix(held: Sequence[int], prompt: Sequence[int]) -> int:
+    """How many leading tokens of ``prompt`` can be taken from a cache holding ``held`` (tokens
+    evaluated in blocks of :data:`BLOCK` from position 0): the whole blocks they share, leaving at
+    least one prompt token to evaluate (its logits give the first sampled token)."""
+    shared = 0
+    for old, new in zip(held, prompt):
+        if old != new:
+            break
+        shared += 1
+    return min(shared // BLOCK, (len(prompt) - 1) // BLOCK) * BLOCK
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,8 @@ class DecodeBackend(Protocol):
 
     n_ctx: int
 
-    def start(self, slot: int, request: BatchRequest) -> None: ...
+    def start(self, slot: int, request: BatchRequest) -> int:
+        """Prepare ``slot`` for ``request``; return how many prompt tokens its cache already holds."""
 
     def step(self, feeds: dict[int, Feed]) -> dict[int, int]:
         """Decode every slot's :class:`Feed`; return ``{slot: sampled token}`` for those that sample."""
@@ -96,7 +109,7 @@ class _Sequence:
         self.future = future
         self.max_tokens = min(request.max_tokens, n_ctx - len(request.prompt_tokens))
         self.stops = [stop.encode() for stop in request.stop if stop]
-        self.evaluated = 0
+        self.evaluated = 0  # prompt tokens in the slot's cache; set by the backend's start()
         self.completion: list[int] = []
         self.pending_bytes = 0
 
@@ -173,21 +186,29 @@ class ContinuousBatcher:
             return bool(self.waiting or self.active)
 
     def _admit(self) -> None:
+        """Start waiting requests in free slots, first come first served. A request waits while an
+        active prompt is still evaluating blocks it shares, so that it can take them from that
+        slot's stream (see the backend's ``start``) instead of evaluating them again."""
         with self._wake:
             while not self.waiting and not self.active:
                 self._wake.wait()
-            free = [slot for slot in range(self.n_slots) if slot not in self.active]
-            admitted = []
-            while free and self.waiting:
-                admitted.append((free.pop(0), *self.waiting.popleft()))
-        for slot, request, future in admitted:
+        while len(self.active) < self.n_slots:
+            with self._wake:
+                if not self.waiting or self._shares_unevaluated_blocks(self.waiting[0][0]):
+                    return
+                request, future = self.waiting.popleft()
+            slot = min(set(range(self.n_slots)) - set(self.active))
             try:
                 sequence = _Sequence(request, future, self.backend.n_ctx)
-                self.backend.start(slot, request)
+                sequence.evaluated = self.backend.start(slot, request)
             except Exception as error:  # noqa: BLE001 - the request fails alone
                 future.set_exception(error)
                 continue
             self.active[slot] = sequence
+
+    def _shares_unevaluated_blocks(self, request: BatchRequest) -> bool:
+        return any(reusable_prefix(sequence.request.prompt_tokens, request.prompt_tokens) > sequence.evaluated
+                   for sequence in self.active.values())
 
     def _finish(self, slot: int, result: BatchResult | None = None, error: BaseException | None = None) -> None:
         sequence = self.active.pop(slot)
@@ -228,6 +249,11 @@ class LlamaSlots:
     (``n_parallel x n_ctx`` cells). Each sequence gets the sampler chain of
     ``Llama.create_chat_completion`` (penalties off, top-k 40, typical 1, top-p, min-p 0.05,
     temperature, then a draw seeded with the request's seed; greedy at temperature 0).
+
+    A new prompt starts from the longest run of whole prompt blocks that some slot's stream
+    already holds (the chat template's header, shared instructions or demonstrations): its own
+    stream is trimmed, or another's is copied and trimmed. Those blocks were evaluated from
+    position 0 exactly as the new prompt's would be, so the text does not change.
     """
 
     def __init__(self, llama: Any, n_parallel: int, n_ctx: int, n_threads: int) -> None:
@@ -240,7 +266,7 @@ class LlamaSlots:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx * n_parallel
         params.n_seq_max = n_parallel
-        params.n_batch = params.n_ubatch = max(BLOCK, n_parallel)
+        params.n_batch = params.n_ubatch = BLOCK * n_parallel  # a prompt block of every slot in one micro-batch
         params.n_threads = params.n_threads_batch = n_threads
         params.kv_unified = False  # a stream per sequence: its cells sit at the positions of a lone decode
         params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama_cpp.Llama's default
@@ -249,11 +275,29 @@ class LlamaSlots:
         self.memory = llama_cpp.llama_get_memory(self.context.ctx)
         self.batch = LlamaBatch(n_tokens=params.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.samplers: dict[int, Any] = {}
+        self.held: dict[int, list[int]] = {}  # the prompt tokens each slot's stream holds, from position 0
+        self.reused_tokens = 0  # prompt tokens taken from a stream instead of evaluated
 
-    def start(self, slot: int, request: BatchRequest) -> None:
+    def _reuse(self, slot: int, prompt: list[int]) -> int:
+        """Fill ``slot``'s stream with the most whole blocks of ``prompt`` that any stream holds
+        (its own first on ties; another's by a full-stream copy, which llama.cpp makes at the next
+        decode); drop the rest of the stream; return how many prompt tokens it now holds."""
+        source, reused = slot, reusable_prefix(self.held.get(slot, []), prompt)
+        for other, held in self.held.items():
+            shared = reusable_prefix(held, prompt)
+            if shared > reused:
+                source, reused = other, shared
+        if source != slot:
+            self.llama_cpp.llama_memory_seq_cp(self.memory, source, slot, -1, -1)
+        self.llama_cpp.llama_memory_seq_rm(self.memory, slot, reused, -1)
+        self.held[slot] = prompt[:reused]
+        self.reused_tokens += reused
+        return reused
+
+    def start(self, slot: int, request: BatchRequest) -> int:
         from llama_cpp._internals import LlamaSampler
 
-        self.llama_cpp.llama_memory_seq_rm(self.memory, slot, -1, -1)
+        reused = self._reuse(slot, request.prompt_tokens)
         sampler = LlamaSampler()
         sampler.add_penalties(self.llama.n_vocab(), self.llama.last_n_tokens_size, 1.0, 0.0, 0.0)
         if request.temperature == 0:
@@ -266,6 +310,7 @@ class LlamaSlots:
             seed = self.llama_cpp.LLAMA_DEFAULT_SEED if request.seed is None else request.seed
             sampler.add_dist(seed)
         self.samplers[slot] = sampler
+        return reused
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
         batch = self.batch.batch
@@ -281,25 +326,36 @@ class LlamaSlots:
             raise RuntimeError(f"llama_decode failed with status {status}")
 
     def step(self, feeds: dict[int, Feed]) -> dict[int, int]:
-        """Decode each prompt block alone (as the sequential path does, so its KV cache matches), then
-        the last token of every generating sequence in one call; sample each sequence that asks."""
+        """Decode the prompt blocks of equal length together (each a block from a block boundary,
+        as the sequential path evaluates it, so its KV cache matches), then the last token of every
+        generating sequence in one call; sample each sequence that asks. Tokens go in slot order:
+        llama.cpp puts only consecutive sequences of separate streams in one micro-batch."""
+        by_length: dict[int, list[int]] = {}
+        for slot in sorted(feeds):
+            if feeds[slot].prompt:
+                by_length.setdefault(len(feeds[slot].tokens), []).append(slot)
+        groups = [[(slot, feeds[slot].tokens) for slot in slots] for slots in by_length.values()]
+        generating = [(slot, feeds[slot].tokens) for slot in sorted(feeds) if not feeds[slot].prompt]
         sampled = {}
-        for slot, feed in feeds.items():
-            if feed.prompt:
-                last = len(feed.tokens) - 1
-                self._decode([(slot, token, feed.position + i, feed.sample and i == last)
-                              for i, token in enumerate(feed.tokens)])
-                if feed.sample:
-                    sampled[slot] = self.samplers[slot].sample(self.context, last)
-        generating = [(slot, feed.tokens[0], feed.position, True) for slot, feed in feeds.items() if not feed.prompt]
-        if generating:
-            self._decode(generating)
-            for index, (slot, *_) in enumerate(generating):
+        for group in groups + ([generating] if generating else []):
+            entries, outputs = [], {}
+            for slot, tokens in group:
+                feed = feeds[slot]
+                for i, token in enumerate(tokens):
+                    last = i == len(tokens) - 1
+                    if last and feed.sample:
+                        outputs[slot] = len(entries)
+                    entries.append((slot, token, feed.position + i, last and feed.sample))
+            self._decode(entries)
+            for slot, tokens in group:
+                if feeds[slot].prompt:
+                    self.held[slot].extend(tokens)
+            for slot, index in outputs.items():
                 sampled[slot] = self.samplers[slot].sample(self.context, index)
         return sampled
 
     def release(self, slot: int) -> None:
-        self.llama_cpp.llama_memory_seq_rm(self.memory, slot, -1, -1)
+        """Free the slot's sampler; its stream stays, for the next prompts to reuse (see :meth:`_reuse`)."""
         sampler = self.samplers.pop(slot, None)
         if sampler is not None:
             sampler.close()

@@ -14,6 +14,7 @@ from synthlab.batching import (
     ContinuousBatcher,
     Feed,
     _utf8_pending,
+    reusable_prefix,
 )
 from synthlab.local_model import ChatLocalLlama
 
@@ -33,15 +34,17 @@ class ScriptedSlots:
         self.drawn: dict[int, int] = {}
         self.feeds: list[dict[int, Feed]] = []
         self.started: list[int] = []
+        self.reused = 0  # prompt tokens every slot claims to hold already
         self.gate = threading.Event()
         self.gate.set()
 
-    def start(self, slot: int, request: BatchRequest) -> None:
+    def start(self, slot: int, request: BatchRequest) -> int:
         if request.seed == self.fail_start_seed:
             raise RuntimeError("cannot start this one")
         assert slot not in self.requests, "a slot was given twice"
         self.requests[slot], self.drawn[slot] = request, 0
         self.started.append(slot)
+        return self.reused
 
     def step(self, feeds: dict[int, Feed]) -> dict[int, int]:
         self.gate.wait()
@@ -124,6 +127,26 @@ def test_prompt_is_evaluated_in_blocks_from_position_zero():
     assert [f.position for f in generated] == [2 * BLOCK + 5, 2 * BLOCK + 6]
 
 
+def test_prompt_evaluation_starts_after_the_tokens_the_slot_holds():
+    backend = ScriptedSlots({0: SCRIPTS[0]})
+    backend.reused = BLOCK
+    ContinuousBatcher(backend, 2).submit(request(0, prompt_len=2 * BLOCK + 5)).result(timeout=10)
+    prompt_feeds = [feeds[0] for feeds in backend.feeds if feeds[0].prompt]
+    assert [(len(f.tokens), f.position) for f in prompt_feeds] == [(BLOCK, BLOCK), (5, 2 * BLOCK)]
+
+
+@pytest.mark.parametrize(("held", "prompt", "expected"), [
+    ([], list(range(40)), 0),
+    (list(range(40)), list(range(40)), 32),  # the whole prompt is held: its last block is evaluated again
+    (list(range(40)), list(range(32)), 16),  # at least one token is left to evaluate
+    (list(range(20)), list(range(40)), 16),  # only whole blocks
+    (list(range(16)) + [-1] * 20, list(range(40)), 16),
+    ([-1] + list(range(1, 40)), list(range(40)), 0),
+])
+def test_reusable_prefix_counts_whole_shared_blocks(held, prompt, expected):
+    assert reusable_prefix(held, prompt) == expected
+
+
 def test_a_failing_request_does_not_break_the_others():
     backend = ScriptedSlots(SCRIPTS, n_ctx=8, fail_start_seed=4)
     batcher = ContinuousBatcher(backend, 2)
@@ -189,6 +212,7 @@ def test_batched_texts_equal_sequential_texts(local_model):
     assert batched["raw"].tolist() == [message.content for message in alone]
     loaded = model._model_for({})
     assert max(loaded.batchers[4].batch_sizes) > 1, "the calls were decoded together"
+    assert loaded.batchers[4].backend.reused_tokens >= BLOCK, "the chat header was copied, not evaluated again"
     together = model.batch(prompts[:3], config={"max_concurrency": 3}, seed=100)
     assert together[0].content == alone[0].content
     assert together[0].usage_metadata == alone[0].usage_metadata
