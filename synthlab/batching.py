@@ -4,21 +4,24 @@ per sequence per ``llama_decode`` call, with freed slots refilled from a queue.
 :class:`ContinuousBatcher` is the scheduler (a thread that owns the slots, admits waiting requests,
 stops each sequence on its own and resolves its future); :class:`LlamaSlots` is its llama.cpp side:
 one context with ``n_parallel`` sequences, each in its own KV stream, and one sampler chain per
-sequence with its own seed. :class:`synthlab.local_model.ChatLocalLlama` routes concurrent calls
-(LangChain ``batch()``, ``generate(..., max_concurrency=B)``) here. The idea is the iteration-level
-scheduling of Orca (Yu et al., OSDI 2022, "Orca: A Distributed Serving System for
+sequence with its own seed; a new prompt takes the whole prompt blocks that some slot's stream
+already holds (the chat template's header, shared instructions) instead of evaluating them again.
+:class:`synthlab.local_model.ChatLocalLlama` routes its plain calls here, so concurrent calls
+(LangChain ``batch()``, ``generate(..., max_concurrency=B)``) are decoded together. The idea
+is the iteration-level scheduling of Orca (Yu et al., OSDI 2022, "Orca: A Distributed Serving System for
 Transformer-Based Generative Models"), the "continuous batching" of vLLM and llama.cpp's server.
-Measured in ``benchmarks/bench_generation.py``; its throughput is quoted in
-``notebooks/07_scale_out_with_ray.ipynb``.
+Measured in ``benchmarks/bench_generation.py`` (speed) and ``benchmarks/check_batched_texts.py``
+(identical texts); shown in ``notebooks/07_scale_out_with_ray.ipynb``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol, Sequence
+from typing import Any, NamedTuple, Protocol
 
 BLOCK = 16  # prompts are evaluated in blocks of this many tokens from position 0, as in the sequential path
 

@@ -213,6 +213,9 @@ def test_batched_texts_equal_sequential_texts(local_model):
     loaded = model._model_for({})
     assert max(loaded.batchers[4].batch_sizes) > 1, "the calls were decoded together"
     assert loaded.batchers[4].backend.reused_tokens >= BLOCK, "the chat header was copied, not evaluated again"
+    lone_steps = loaded.batchers[4].batch_sizes[1]
+    assert model.invoke(prompts[0], seed=100).content == alone[0].content  # a lone call: a batch of one
+    assert loaded.batchers[4].batch_sizes[1] > lone_steps
     together = model.batch(prompts[:3], config={"max_concurrency": 3}, seed=100)
     assert together[0].content == alone[0].content
     assert together[0].usage_metadata == alone[0].usage_metadata
