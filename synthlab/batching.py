@@ -182,12 +182,6 @@ class ContinuousBatcher:
             self._wake.notify()
         return future
 
-    @property
-    def busy(self) -> bool:
-        """Whether requests are waiting or being decoded."""
-        with self._wake:
-            return bool(self.waiting or self.active)
-
     def _admit(self) -> None:
         """Start waiting requests in free slots, first come first served. A request waits while an
         active prompt is still evaluating blocks it shares, so that it can take them from that

@@ -168,7 +168,7 @@ def test_a_failed_decode_step_fails_its_sequences_and_the_scheduler_goes_on():
     with pytest.raises(RuntimeError, match="decode failed"):
         first.result(timeout=10)
     assert batcher.submit(request(5)).result(timeout=10).text == "hi"
-    assert not batcher.busy
+    assert not batcher.waiting and not batcher.active
 
 
 def test_many_threads_submitting_at_once():
