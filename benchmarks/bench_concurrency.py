@@ -1,5 +1,5 @@
 """Throughput of concurrent remote generation: ``generate(..., max_concurrency=C)`` through the
-'openai' backend against ``python -m synthlab.serve --parallel C`` (the embedded model on loopback),
+'openai' backend against ``python -m synthlab.llm.serve --parallel C`` (the embedded model on loopback),
 for C = 1, 2, 4, 8, with the server's continuous batching on (``n_parallel=C``) and off
 (``--no-batching``: C slots, decoded one after another), next to the same rows generated in-process
 without HTTP. Cache off.
@@ -28,21 +28,32 @@ from pathlib import Path
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 
-from synthlab.generate import generate
-from synthlab.llm import get_chat_model
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import generate
 
-TOPICS = ["a heist film", "a romantic comedy", "a war documentary", "a horror sequel", "an animated musical",
-          "a courtroom drama", "a space opera", "a silent film", "a sports biopic", "a noir thriller",
-          "a family cartoon", "a western"]
+TOPICS = [
+    "a heist film",
+    "a romantic comedy",
+    "a war documentary",
+    "a horror sequel",
+    "an animated musical",
+    "a courtroom drama",
+    "a space opera",
+    "a silent film",
+    "a sports biopic",
+    "a noir thriller",
+    "a family cartoon",
+    "a western",
+]
 
 
 def start_server(parallel: int, batching: bool, log_dir: Path) -> tuple[subprocess.Popen, str]:
-    """``python -m synthlab.serve --parallel N [--no-batching]`` on a free loopback port, once it answers."""
+    """``python -m synthlab.llm.serve --parallel N [--no-batching]`` on a free loopback port, once it answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = (log_dir / f"serve-{parallel}-{batching}.log").open("wb")
-    command = [sys.executable, "-m", "synthlab.serve", "--port", str(port), "--parallel", str(parallel)]
+    command = [sys.executable, "-m", "synthlab.llm.serve", "--port", str(port), "--parallel", str(parallel)]
     process = subprocess.Popen(command + ([] if batching else ["--no-batching"]), stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -53,7 +64,7 @@ def start_server(parallel: int, batching: bool, log_dir: Path) -> tuple[subproce
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"synthlab.serve --parallel {parallel} did not start; see {log.name}") from None
+                raise RuntimeError(f"synthlab.llm.serve --parallel {parallel} did not start; see {log.name}") from None
             time.sleep(0.3)
 
 
@@ -61,8 +72,14 @@ def timed_run(model, prompts: list[str], concurrency: int) -> tuple[int, float, 
     """Completion tokens, seconds and texts of one ``generate`` call."""
     usage = UsageMetadataCallbackHandler()
     started = time.perf_counter()
-    records = generate(model.with_config(callbacks=[usage]), prompts, seed=0, max_concurrency=concurrency,
-                       group_prefixes=False, progress=False)
+    records = generate(
+        model.with_config(callbacks=[usage]),
+        prompts,
+        seed=0,
+        max_concurrency=concurrency,
+        group_prefixes=False,
+        progress=False,
+    )
     seconds = time.perf_counter() - started
     if records["error"].notna().any():
         raise RuntimeError(f"{records['error'].notna().sum()} rows failed: {records['error'].dropna().iloc[0]}")
@@ -104,16 +121,22 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=20)
 
-    print(f"{args.prompts} prompts x {args.rounds} rounds, max_tokens={args.max_tokens}, "
-          f"{os.cpu_count()} cores, cache off")
+    print(
+        f"{args.prompts} prompts x {args.rounds} rounds, max_tokens={args.max_tokens}, "
+        f"{os.cpu_count()} cores, cache off"
+    )
     reference = "HTTP C=1"
     base_rate = totals[reference][0] / totals[reference][1]
-    print(f"{'engine':>26} | {'tokens':>6} | {'seconds':>7} | {'rows/s':>6} | {'tokens/s':>8} | "
-          f"{'x C=1 tok/s':>11} | same text as C=1")
+    print(
+        f"{'engine':>26} | {'tokens':>6} | {'seconds':>7} | {'rows/s':>6} | {'tokens/s':>8} | "
+        f"{'x C=1 tok/s':>11} | same text as C=1"
+    )
     for name, (tokens, seconds) in totals.items():
         same = sum(a == b for a, b in zip(texts[name], texts[reference]))
-        print(f"{name:>26} | {tokens:6d} | {seconds:7.1f} | {args.prompts * args.rounds / seconds:6.2f} | "
-              f"{tokens / seconds:8.1f} | {tokens / seconds / base_rate:11.2f} | {same}/{args.prompts}")
+        print(
+            f"{name:>26} | {tokens:6d} | {seconds:7.1f} | {args.prompts * args.rounds / seconds:6.2f} | "
+            f"{tokens / seconds:8.1f} | {tokens / seconds / base_rate:11.2f} | {same}/{args.prompts}"
+        )
     sys.stdout.flush()
 
 

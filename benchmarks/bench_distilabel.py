@@ -21,18 +21,33 @@ from distilabel.steps.tasks import TextGeneration
 def main() -> None:
     job = json.loads(sys.stdin.read())
     settings = job["settings"]
-    llm = LlamaCppLLM(model_path=job["model_path"], n_ctx=2048, seed=0,
-                      extra_kwargs={"n_threads": os.cpu_count()},
-                      generation_kwargs={"max_new_tokens": settings["max_tokens"],
-                                         "temperature": settings["temperature"], "top_p": settings["top_p"]})
+    llm = LlamaCppLLM(
+        model_path=job["model_path"],
+        n_ctx=2048,
+        seed=0,
+        extra_kwargs={"n_threads": os.cpu_count()},
+        generation_kwargs={
+            "max_new_tokens": settings["max_tokens"],
+            "temperature": settings["temperature"],
+            "top_p": settings["top_p"],
+        },
+    )
     task = TextGeneration(llm=llm)
     task.load()
     loaded = time.perf_counter()
     rows = next(task.process([{"instruction": prompt} for prompt in job["prompts"]]))
     done = time.perf_counter()
     tokens = sum(row["distilabel_metadata"][f"statistics_{task.name}"]["output_tokens"] for row in rows)
-    print(json.dumps({"tokens": tokens, "texts": [row["generation"] for row in rows],
-                      "seconds": done - loaded, "startup_seconds": loaded - started}))
+    print(
+        json.dumps(
+            {
+                "tokens": tokens,
+                "texts": [row["generation"] for row in rows],
+                "seconds": done - loaded,
+                "startup_seconds": loaded - started,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

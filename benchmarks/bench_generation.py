@@ -31,34 +31,54 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-TOPICS = ["a heist film", "a romantic comedy", "a war documentary", "a horror sequel", "an animated musical",
-          "a courtroom drama", "a space opera", "a silent film", "a sports biopic", "a noir thriller",
-          "a family cartoon", "a western"]
+TOPICS = [
+    "a heist film",
+    "a romantic comedy",
+    "a war documentary",
+    "a horror sequel",
+    "an animated musical",
+    "a courtroom drama",
+    "a space opera",
+    "a silent film",
+    "a sports biopic",
+    "a noir thriller",
+    "a family cartoon",
+    "a western",
+]
 BENCH_PYTHON = Path(__file__).resolve().parents[1] / ".bench-venv" / "bin" / "python"
-RAW, SEQUENTIAL, DEFAULT, PEER = ("raw llama-cpp-python", "synthlab sequential", "synthlab default, 1 at a time",
-                                  "distilabel TextGeneration")
+RAW, SEQUENTIAL, DEFAULT, PEER = (
+    "raw llama-cpp-python",
+    "synthlab sequential",
+    "synthlab default, 1 at a time",
+    "distilabel TextGeneration",
+)
 
 
 def run_raw(prompts: list[str], settings: dict) -> dict:
     """A plain llama-cpp-python loop over the prompts, seed i for prompt i."""
     from llama_cpp import Llama
 
-    from synthlab.llm import embedded_model_path
+    from synthlab.llm.loading import embedded_model_path
 
     raw = Llama(model_path=str(embedded_model_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
     raw.create_chat_completion(messages=[{"role": "user", "content": "warm up"}], seed=0, **settings)
     started = time.perf_counter()
-    replies = [raw.create_chat_completion(messages=[{"role": "user", "content": p}], seed=i, **settings)
-               for i, p in enumerate(prompts)]
+    replies = [
+        raw.create_chat_completion(messages=[{"role": "user", "content": p}], seed=i, **settings)
+        for i, p in enumerate(prompts)
+    ]
     seconds = time.perf_counter() - started
-    return {"tokens": sum(r["usage"]["completion_tokens"] for r in replies), "seconds": seconds,
-            "texts": [r["choices"][0]["message"]["content"] for r in replies]}
+    return {
+        "tokens": sum(r["usage"]["completion_tokens"] for r in replies),
+        "seconds": seconds,
+        "texts": [r["choices"][0]["message"]["content"] for r in replies],
+    }
 
 
 def run_synthlab(prompts: list[str], settings: dict, concurrency: int, n_parallel: int | None) -> dict:
     """synthlab's local chat model (``n_parallel`` slots, default when None), ``concurrency`` threads
     calling ``invoke`` (as ``generate`` does)."""
-    from synthlab.llm import get_chat_model
+    from synthlab.llm.chat import get_chat_model
 
     slots = {} if n_parallel is None else {"n_parallel": n_parallel}
     model = get_chat_model("local", cache=False, **slots, **settings)
@@ -67,8 +87,11 @@ def run_synthlab(prompts: list[str], settings: dict, concurrency: int, n_paralle
     with ThreadPoolExecutor(concurrency) as pool:
         replies = list(pool.map(lambda index: model.invoke(prompts[index], seed=index), range(len(prompts))))
     seconds = time.perf_counter() - started
-    return {"tokens": sum(r.usage_metadata["output_tokens"] for r in replies), "seconds": seconds,
-            "texts": [str(r.content) for r in replies]}
+    return {
+        "tokens": sum(r.usage_metadata["output_tokens"] for r in replies),
+        "seconds": seconds,
+        "texts": [str(r.content) for r in replies],
+    }
 
 
 def run_engine(name: str, prompts: list[str], settings: dict) -> dict:
@@ -87,7 +110,7 @@ def run_in_process(name: str, prompts: list[str], settings: dict) -> dict:
     """Run one engine in a fresh process (distilabel in .bench-venv); return its JSON result."""
     payload = {"prompts": prompts, "settings": settings}
     if name == PEER:
-        from synthlab.llm import embedded_model_path
+        from synthlab.llm.loading import embedded_model_path
 
         command = [str(BENCH_PYTHON), str(Path(__file__).with_name("bench_distilabel.py"))]
         payload["model_path"] = str(embedded_model_path())
@@ -137,19 +160,27 @@ def main() -> None:
             if "startup_seconds" in result:
                 peer_startup.append(result["startup_seconds"])
 
-    print(f"{args.prompts} prompts x {args.rounds} rounds, max_tokens={args.max_tokens}, "
-          f"{os.cpu_count()} cores, cache off, each engine in a fresh process")
-    print(f"{'engine':>30} | {'tokens':>6} | {'seconds':>7} | {'tokens/s':>8} | {'samples/s':>9} | "
-          f"{'x raw tok/s':>11} | same text as sequential")
+    print(
+        f"{args.prompts} prompts x {args.rounds} rounds, max_tokens={args.max_tokens}, "
+        f"{os.cpu_count()} cores, cache off, each engine in a fresh process"
+    )
+    print(
+        f"{'engine':>30} | {'tokens':>6} | {'seconds':>7} | {'tokens/s':>8} | {'samples/s':>9} | "
+        f"{'x raw tok/s':>11} | same text as sequential"
+    )
     raw_rate = totals[RAW][0] / totals[RAW][1]
     for name, (tokens, seconds) in totals.items():
         same = sum(a == b for a, b in zip(texts[name], texts[SEQUENTIAL]))
-        print(f"{name:>30} | {tokens:6d} | {seconds:7.1f} | {tokens / seconds:8.1f} | "
-              f"{args.prompts * args.rounds / seconds:9.2f} | {tokens / seconds / raw_rate:11.2f} | "
-              f"{same}/{args.prompts}")
+        print(
+            f"{name:>30} | {tokens:6d} | {seconds:7.1f} | {tokens / seconds:8.1f} | "
+            f"{args.prompts * args.rounds / seconds:9.2f} | {tokens / seconds / raw_rate:11.2f} | "
+            f"{same}/{args.prompts}"
+        )
     if peer_startup:
-        print(f"distilabel startup (imports + model load, not counted above): "
-              f"{sum(peer_startup) / len(peer_startup):.1f} s per run")
+        print(
+            f"distilabel startup (imports + model load, not counted above): "
+            f"{sum(peer_startup) / len(peer_startup):.1f} s per run"
+        )
     sys.stdout.flush()
 
 

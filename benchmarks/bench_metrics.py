@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_metrics.py [--reference-n 2000] [--n 10000] [--texts FILE]
 
-Texts are real: ``synthlab.datasets.load("rotten_tomatoes")`` (every split, shuffled with seed 0),
+Texts are real: ``synthlab.core.data.load("rotten_tomatoes")`` (every split, shuffled with seed 0),
 or the lines of ``--texts FILE`` (one text per line; it takes precedence when given). With
 neither, the script stops: no synthetic stand-in is measured as if it were real.
 
@@ -27,13 +27,21 @@ import random
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from synthlab.evaluate import default_tokenize, distinct_n, diversity_summary, self_bleu
-from synthlab.relevance import chamfer_distance, mean_pairwise_cosine, remote_clique, vendi_score
+from synthlab.core.text import default_tokenize
+from synthlab.evaluation.diversity import (
+    chamfer_distance,
+    distinct_n,
+    diversity_summary,
+    mean_pairwise_cosine,
+    remote_clique,
+    self_bleu,
+    vendi_score,
+)
 
 
 def real_texts(path: Path | None) -> tuple[list[str], str]:
@@ -42,14 +50,17 @@ def real_texts(path: Path | None) -> tuple[list[str], str]:
         texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return texts, f"{path} ({len(texts)} lines)"
     try:
-        from synthlab.datasets import load
+        from synthlab.core.data import load
+
         frame = load("rotten_tomatoes")
     except Exception as error:  # any failure here means: use --texts
-        sys.exit(f"No real texts: synthlab.datasets.load('rotten_tomatoes') failed ({error!r}). "
-                 "Pass --texts FILE with one real text per line.")
+        sys.exit(
+            f"No real texts: synthlab.core.data.load('rotten_tomatoes') failed ({error!r}). "
+            "Pass --texts FILE with one real text per line."
+        )
     texts = frame["text"].tolist()
     random.Random(0).shuffle(texts)
-    return texts, f"synthlab.datasets.load('rotten_tomatoes') ({len(texts)} texts, shuffled with seed 0)"
+    return texts, f"synthlab.core.data.load('rotten_tomatoes') ({len(texts)} texts, shuffled with seed 0)"
 
 
 def nltk_self_bleu(texts: list[str]) -> float:
@@ -58,8 +69,10 @@ def nltk_self_bleu(texts: list[str]) -> float:
     smoothing = SmoothingFunction().method1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores = [sentence_bleu(documents[:i] + documents[i + 1:], hypothesis, (0.25,) * 4, smoothing)
-                  for i, hypothesis in enumerate(documents)]
+        scores = [
+            sentence_bleu(documents[:i] + documents[i + 1 :], hypothesis, (0.25,) * 4, smoothing)
+            for i, hypothesis in enumerate(documents)
+        ]
     return sum(scores) / len(scores)
 
 
@@ -82,8 +95,12 @@ METRICS: dict[str, tuple[Callable[[list[str]], object], str]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reference-n", type=int, default=2000,
-                        help="texts for the NLTK comparison (quadratic: over 8 min at 2000; 300 takes seconds)")
+    parser.add_argument(
+        "--reference-n",
+        type=int,
+        default=2000,
+        help="texts for the NLTK comparison (quadratic: over 8 min at 2000; 300 takes seconds)",
+    )
     parser.add_argument("--n", type=int, default=10_000, help="texts for the timing table")
     parser.add_argument("--texts", type=Path, help="a file of real texts, one per line")
     args = parser.parse_args()
@@ -92,18 +109,20 @@ def main() -> None:
         sys.exit(f"Need at least 2 texts; {origin} has {len(texts)}.")
     print(f"texts: {origin}; {os.cpu_count()} cores")
 
-    subset = texts[:args.reference_n]
+    subset = texts[: args.reference_n]
     ours, ours_seconds = timed(lambda: self_bleu(subset))
     reference, reference_seconds = timed(lambda: nltk_self_bleu(subset))
     print(f"\nself-BLEU-4 of {len(subset)} texts")
     print(f"  synthlab self_bleu : {ours:.15f} in {ours_seconds:8.3f} s")
     print(f"  NLTK sentence_bleu : {reference:.15f} in {reference_seconds:8.3f} s")
-    print(f"  |difference| = {abs(ours - reference):.1e} (must be <= 1e-9): "
-          f"{'OK' if math.isclose(ours, reference, rel_tol=0, abs_tol=1e-9) else 'MISMATCH'}")
+    print(
+        f"  |difference| = {abs(ours - reference):.1e} (must be <= 1e-9): "
+        f"{'OK' if math.isclose(ours, reference, rel_tol=0, abs_tol=1e-9) else 'MISMATCH'}"
+    )
     print(f"  speed-up = {reference_seconds / ours_seconds:.0f}x (target >= 50x)")
 
-    large = (texts * math.ceil(args.n / len(texts)))[:args.n]
-    half = large[:args.n // 2]
+    large = (texts * math.ceil(args.n / len(texts)))[: args.n]
+    half = large[: args.n // 2]
     repeated = f", the {len(texts)} real texts repeated" if len(texts) < args.n else ""
     print(f"\nevery metric at {len(half)} and {len(large)} texts{repeated}")
     print(f"{'metric':>22} {'value':>10} {'s @ N/2':>9} {'s @ N':>9} {'growth':>7}  how")

@@ -17,10 +17,10 @@ import argparse
 import os
 import time
 
-from synthlab.datasets import load
-from synthlab.generate import generate
-from synthlab.llm import get_chat_model
-from synthlab.prompts import TaskSpec, build_prompts
+from synthlab.core.data import load
+from synthlab.generation.prompts import TaskSpec, build_prompts
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import generate
 
 
 def interleaved_prompts(demo_sets: int, per_set: int, k: int = 8) -> list:
@@ -58,9 +58,11 @@ def main() -> None:
     assert texts[True] == texts[False], "grouping changed the generated texts"
 
     samples = len(prompts) * args.rounds
-    print(f"{len(prompts)} prompts ({args.demo_sets} demo sets x {args.per_set}), 8 demos, "
-          f"{prompt_tokens:.0f} prompt tokens on average, max_tokens={args.max_tokens}, "
-          f"{args.rounds} rounds, {os.cpu_count()} cores")
+    print(
+        f"{len(prompts)} prompts ({args.demo_sets} demo sets x {args.per_set}), 8 demos, "
+        f"{prompt_tokens:.0f} prompt tokens on average, max_tokens={args.max_tokens}, "
+        f"{args.rounds} rounds, {os.cpu_count()} cores"
+    )
     for grouped, label in ((False, "interleaved"), (True, "grouped by prefix")):
         print(f"{label:>18}: {samples / seconds[grouped]:5.2f} samples/s ({seconds[grouped]:6.1f} s)")
     print(f"grouped / interleaved = {seconds[False] / seconds[True]:.2f}x samples/s; identical texts: yes")

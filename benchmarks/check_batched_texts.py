@@ -25,8 +25,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.load import loads
 from langchain_core.messages import AIMessage
 
-from synthlab.cache import default_cache_path
-from synthlab.llm import get_chat_model
+from synthlab.llm.cache import default_cache_path
+from synthlab.llm.chat import get_chat_model
 
 SETTINGS = ("max_tokens", "temperature", "top_p", "n_ctx", "stop")
 
@@ -35,8 +35,9 @@ def cached_calls(path: str, limit: int | None) -> tuple[dict[tuple, list], int]:
     """The cached plain calls of the local model, grouped by settings: (messages, seed, text) each;
     and how many calls were skipped."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    rows = connection.execute("SELECT prompt, llm_string, value FROM generations "
-                              "WHERE llm_string LIKE '%synthlab-llama-cpp%'").fetchall()
+    rows = connection.execute(
+        "SELECT prompt, llm_string, value FROM generations WHERE llm_string LIKE '%synthlab-llama-cpp%'"
+    ).fetchall()
     groups: dict[tuple, list] = defaultdict(list)
     skipped = 0
     with warnings.catch_warnings():
@@ -78,8 +79,10 @@ def main() -> None:
             same += reply.content == text
             if reply.content != text:
                 differing.append((settings, seed, text[:60], reply.content[:60]))
-    print(f"{same}/{total} texts identical when regenerated {args.slots} at a time "
-          f"({skipped} log-probability or grammar calls skipped; {time.perf_counter() - started:.0f} s)")
+    print(
+        f"{same}/{total} texts identical when regenerated {args.slots} at a time "
+        f"({skipped} log-probability or grammar calls skipped; {time.perf_counter() - started:.0f} s)"
+    )
     for row in differing[:10]:
         print("differs:", row)
 

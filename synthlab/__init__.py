@@ -1,24 +1,24 @@
 """synthlab: LLM-driven synthetic data generation, curation and evaluation, taught in notebooks.
 
-The package holds what the notebooks need again: the foundation (:mod:`synthlab.llm`, one
-chat-model interface; :mod:`synthlab.cache`, :mod:`synthlab.records`, :mod:`synthlab.generate`,
-:mod:`synthlab.parsing`, :mod:`synthlab.datasets`), generation (:mod:`synthlab.prompts`,
-:mod:`synthlab.demos`, :mod:`synthlab.chains`, :mod:`synthlab.dialogue`, :mod:`synthlab.s3`,
-:mod:`synthlab.self_instruct`, :mod:`synthlab.explore_instruct`, :mod:`synthlab.evol_instruct`,
-:mod:`synthlab.annotate`), curation (:mod:`synthlab.curate`, :mod:`synthlab.dedup`, :mod:`synthlab.pii`,
-:mod:`synthlab.novelty`, :mod:`synthlab.noise`, :mod:`synthlab.crossfit`, :mod:`synthlab.cartography`,
-:mod:`synthlab.likelihood`, :mod:`synthlab.consistency`, :mod:`synthlab.reweight`, :mod:`synthlab.reannotate`,
-:mod:`synthlab.widgets`, :mod:`synthlab.distill`, :mod:`synthlab.refinery`) and evaluation
-(:mod:`synthlab.evaluate`, :mod:`synthlab.relevance`, :mod:`synthlab.downstream`, :mod:`synthlab.judge`,
-:mod:`synthlab.agreement`, :mod:`synthlab.human_eval`, :mod:`synthlab.pairwise`, :mod:`synthlab.ranking`), the
-survey's future directions (:mod:`synthlab.planner`, :mod:`synthlab.knowledge`, :mod:`synthlab.synergy`,
-:mod:`synthlab.hitl`), the end-to-end workflow (:mod:`synthlab.capstone`, :mod:`synthlab.demo`) and throughput
-(:mod:`synthlab.batching`, :mod:`synthlab.serve`, :mod:`synthlab.scale`, the last one needing the ``ray`` extra).
+The package holds what the notebooks need again: the foundation (:mod:`synthlab.llm.chat`, one
+chat-model interface; :mod:`synthlab.llm.cache`, :mod:`synthlab.core.records`, :mod:`synthlab.llm.generate`,
+:mod:`synthlab.core.parsing`, :mod:`synthlab.core.data`), generation (:mod:`synthlab.generation.prompts`,
+:mod:`synthlab.generation.demos`, :mod:`synthlab.generation.chains`, :mod:`synthlab.generation.dialogue`, :mod:`synthlab.generation.error_driven`,
+:mod:`synthlab.generation.instructions.self_instruct`, :mod:`synthlab.generation.instructions.explore_instruct`, :mod:`synthlab.generation.instructions.evol_instruct`,
+:mod:`synthlab.annotation.llm`), curation (:mod:`synthlab.curation.filters`, :mod:`synthlab.curation.dedup`, :mod:`synthlab.curation.pii`,
+:mod:`synthlab.core.text`, :mod:`synthlab.curation.noise`, :mod:`synthlab.core.crossfit`, :mod:`synthlab.curation.cartography`,
+:mod:`synthlab.curation.likelihood`, :mod:`synthlab.curation.consistency`, :mod:`synthlab.curation.reweight`, :mod:`synthlab.curation.reannotate`,
+:mod:`synthlab.annotation.widgets`, :mod:`synthlab.curation.distill`, :mod:`synthlab.curation.refinery`) and evaluation
+(:mod:`synthlab.evaluation.diversity`, :mod:`synthlab.evaluation.diversity`, :mod:`synthlab.evaluation.downstream`, :mod:`synthlab.evaluation.judge`,
+:mod:`synthlab.evaluation.human`, :mod:`synthlab.annotation.raters`, :mod:`synthlab.evaluation.pairwise`, :mod:`synthlab.evaluation.ranking`), the
+survey's future directions (:mod:`synthlab.directions.planner`, :mod:`synthlab.directions.knowledge`, :mod:`synthlab.directions.synergy`,
+:mod:`synthlab.directions.hitl`), the end-to-end workflow (:mod:`synthlab.workflows.capstone`, :mod:`synthlab.workflows.capstone`) and throughput
+(:mod:`synthlab.llm.batching`, :mod:`synthlab.llm.serve`, :mod:`synthlab.workflows.scale`, the last one needing the ``ray`` extra).
 The README's module table says what each holds.
 """
 
-from synthlab.llm import get_chat_model
-from synthlab.notebook import setup
+from synthlab.core.notebook import setup
+from synthlab.llm.chat import get_chat_model
 
 __all__ = ["get_chat_model", "setup"]
 __version__ = "0.1.0"

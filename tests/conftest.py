@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthlab.cache import SQLiteCache
-from synthlab.llm import ChatLocalLlama
+from synthlab.llm.cache import SQLiteCache
+from synthlab.llm.local import ChatLocalLlama
 
 
 @pytest.fixture

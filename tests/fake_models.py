@@ -18,8 +18,9 @@ class EchoSeedModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "echo-seed"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.calls += 1
         text = str(messages[-1].content)
         if "FAIL" in text:
@@ -38,8 +39,9 @@ class ScriptedModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         text = str(messages[-1].content)
         answer = next((value for key, value in self.answers.items() if key in text), self.default)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer))])

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from synthlab.serve import in_background
+from synthlab.llm.serve import in_background
 
 FAULTS = ("drop", "malformed", "429", "503")
 
@@ -31,7 +31,9 @@ class FlakyProxy(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, upstream: str, faults: dict[int, list[str]] | None = None, fail_after: int | None = None) -> None:
+    def __init__(
+        self, upstream: str, faults: dict[int, list[str]] | None = None, fail_after: int | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port)
@@ -99,8 +101,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def flaky_proxy(upstream: str, faults: dict[int, list[str]] | None = None,
-                fail_after: int | None = None) -> Iterator[FlakyProxy]:
+def flaky_proxy(
+    upstream: str, faults: dict[int, list[str]] | None = None, fail_after: int | None = None
+) -> Iterator[FlakyProxy]:
     """A :class:`FlakyProxy` running on a background thread for a ``with`` block."""
     with in_background(FlakyProxy(upstream, faults, fail_after)) as proxy:
         yield proxy

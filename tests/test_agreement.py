@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from synthlab.agreement import WinRate, align_ratings, cohen_kappa, percent_agreement, win_rate
+from synthlab.evaluation.human import (
+    WinRate,
+    align_ratings,
+    cohen_kappa,
+    percent_agreement,
+    win_rate,
+)
 
 
 def test_kappa_of_a_worked_example():
@@ -42,13 +48,16 @@ def test_weighted_kappa_gives_credit_to_near_misses():
     assert cohen_kappa(a, b, labels="ABCD", weights="quadratic") > cohen_kappa(a, b, labels="ABCD")
 
 
-@pytest.mark.parametrize("a, b, error, match", [
-    (["A", "B"], ["A"], ValueError, "2 and 1 ratings"),
-    ([], [], ValueError, "0 items"),
-    ("AB", "AB", TypeError, "one string"),
-    (["A", None], ["A", "B"], ValueError, "missing rating"),
-    (["A", float("nan")], ["A", "B"], ValueError, "missing rating"),
-])
+@pytest.mark.parametrize(
+    "a, b, error, match",
+    [
+        (["A", "B"], ["A"], ValueError, "2 and 1 ratings"),
+        ([], [], ValueError, "0 items"),
+        ("AB", "AB", TypeError, "one string"),
+        (["A", None], ["A", "B"], ValueError, "missing rating"),
+        (["A", float("nan")], ["A", "B"], ValueError, "missing rating"),
+    ],
+)
 def test_kappa_rejects_bad_input_clearly(a, b, error, match):
     with pytest.raises(error, match=match):
         cohen_kappa(a, b)
@@ -71,7 +80,11 @@ def test_align_ratings_joins_on_the_item_id_whatever_the_order():
     first = ratings({"x1": "A", "x2": "B", "x3": "C"})
     second = ratings({"x3": "C", "x1": "B", "x2": "B"})
     joined = align_ratings(first, second, names=("ann", "bob"))
-    assert joined.to_dict("list") == {"id": ["x1", "x2", "x3"], "ann": ["A", "B", "C"], "bob": ["B", "B", "C"]}
+    assert joined.to_dict("list") == {
+        "id": ["x1", "x2", "x3"],
+        "ann": ["A", "B", "C"],
+        "bob": ["B", "B", "C"],
+    }
 
 
 def test_align_ratings_warns_about_items_only_one_rater_rated_and_drops_skips():
@@ -112,11 +125,14 @@ def test_win_rate_interval_narrows_with_more_comparisons_and_stays_in_bounds():
     assert at_99.low < at_95.low and at_99.high > at_95.high and at_99.confidence == 0.99
 
 
-@pytest.mark.parametrize("outcomes, error, match", [
-    ([], ValueError, "outcomes is empty"),
-    (["A", "left"], ValueError, r"got \['left'\]"),
-    ("AB", TypeError, "one string"),
-])
+@pytest.mark.parametrize(
+    "outcomes, error, match",
+    [
+        ([], ValueError, "outcomes is empty"),
+        (["A", "left"], ValueError, r"got \['left'\]"),
+        ("AB", TypeError, "one string"),
+    ],
+)
 def test_win_rate_rejects_bad_outcomes_clearly(outcomes, error, match):
     with pytest.raises(error, match=match):
         win_rate(outcomes)

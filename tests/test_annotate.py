@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from synthlab.annotate import (
+from synthlab.annotation.llm import (
     annotation_loop,
     annotation_prompts,
     label_confidence,
     llm_annotate,
     select_for_annotation,
 )
-from synthlab.local_model import ChatLocalLlama
+from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import ScriptedModel
 
 LABELS = ["negative", "positive"]
@@ -21,8 +21,10 @@ LABELS = ["negative", "positive"]
 def _pool(n: int = 24) -> pd.DataFrame:
     words = {"positive": "great wonderful moving", "negative": "awful dull boring"}
     labels = [LABELS[i % 2] for i in range(n)]
-    return pd.DataFrame({"text": [f"{words[label]} film number {i}" for i, label in enumerate(labels)],
-                         "label": labels}, index=range(100, 100 + n))
+    return pd.DataFrame(
+        {"text": [f"{words[label]} film number {i}" for i, label in enumerate(labels)], "label": labels},
+        index=range(100, 100 + n),
+    )
 
 
 def test_annotate_records_labels_and_failures_on_their_rows():
@@ -49,10 +51,19 @@ def test_demos_become_turns_and_braces_are_safe():
 
 def test_confidence_comes_from_the_label_token():
     def entry(token, alternatives):
-        return {"token": token, "logprob": 0.0, "top_logprobs": [{"token": t, "logprob": lp} for t, lp in alternatives]}
-    content = [entry('{"', []), entry("label", []), entry('":"', []),
-               entry("positive", [("positive", np.log(0.6)), ("negative", np.log(0.2)), ("l", np.log(0.1))]),
-               entry('"}', [])]
+        return {
+            "token": token,
+            "logprob": 0.0,
+            "top_logprobs": [{"token": t, "logprob": lp} for t, lp in alternatives],
+        }
+
+    content = [
+        entry('{"', []),
+        entry("label", []),
+        entry('":"', []),
+        entry("positive", [("positive", np.log(0.6)), ("negative", np.log(0.2)), ("l", np.log(0.1))]),
+        entry('"}', []),
+    ]
     assert label_confidence('{"label":"positive"}', {"content": content}, LABELS) == pytest.approx(0.75)
     misaligned = [entry('{"label":"pos', []), entry("itive", []), entry('"}', [])]
     assert label_confidence('{"label":"positive"}', {"content": misaligned}, LABELS) is None
@@ -103,8 +114,17 @@ def test_bad_selection_input_is_named():
 def test_the_loop_records_every_round():
     pool, test = _pool(24), _pool(6)
     model = FakeListChatModel(responses=["positive", "negative"])  # alternates, so half right
-    rounds, annotated = annotation_loop(model, pool, test, LABELS, budget_per_round=4, rounds=3,
-                                        strategy="max-entropy", return_annotated=True, progress=False)
+    rounds, annotated = annotation_loop(
+        model,
+        pool,
+        test,
+        LABELS,
+        budget_per_round=4,
+        rounds=3,
+        strategy="max-entropy",
+        return_annotated=True,
+        progress=False,
+    )
     assert rounds["round"].tolist() == [1, 2, 3]
     assert rounds["budget_spent"].tolist() == [4, 8, 12]
     assert rounds["selected_by"].iloc[0] == "random"
@@ -114,8 +134,16 @@ def test_the_loop_records_every_round():
 
 def test_the_loop_ends_with_a_report_when_nothing_parses():
     with pytest.warns(UserWarning, match="no parseable label in 4 calls"):
-        rounds = annotation_loop(FakeListChatModel(responses=["hmm"]), _pool(8), _pool(4), LABELS,
-                                 budget_per_round=2, rounds=2, strategy="least-confidence", progress=False)
+        rounds = annotation_loop(
+            FakeListChatModel(responses=["hmm"]),
+            _pool(8),
+            _pool(4),
+            LABELS,
+            budget_per_round=2,
+            rounds=2,
+            strategy="least-confidence",
+            progress=False,
+        )
     assert rounds["llm_accuracy"].isna().all() and rounds["labelled"].eq(0).all()
 
 
@@ -126,8 +154,16 @@ def test_bad_loop_input_is_named():
     with pytest.raises(ValueError, match="two distinct labels"):
         annotation_loop(model, _pool(4), _pool(2), ["positive"], budget_per_round=1, rounds=1, strategy="random")
     with pytest.raises(ValueError, match="cold_start"):
-        annotation_loop(model, _pool(4), _pool(2), LABELS, budget_per_round=1, rounds=1, strategy="random",
-                        cold_start="max-entropy")
+        annotation_loop(
+            model,
+            _pool(4),
+            _pool(2),
+            LABELS,
+            budget_per_round=1,
+            rounds=1,
+            strategy="random",
+            cold_start="max-entropy",
+        )
 
 
 @pytest.mark.integration

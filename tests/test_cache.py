@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from synthlab.cache import CACHE_ENV_VAR, default_cache_path, get_cache
-from synthlab.generate import generate
+from synthlab.llm.cache import CACHE_ENV_VAR, default_cache_path, get_cache
+from synthlab.llm.generate import generate
 from tests.fake_models import EchoSeedModel
 
 
@@ -30,7 +30,7 @@ def test_the_key_covers_messages_parameters_and_seed(tmp_cache):
 
 
 def test_entries_persist_across_processes(tmp_path):
-    from synthlab.cache import SQLiteCache
+    from synthlab.llm.cache import SQLiteCache
 
     path = tmp_path / "persist.sqlite"
     EchoSeedModel(cache=SQLiteCache(path)).invoke("keep me", seed=5)

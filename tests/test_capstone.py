@@ -14,11 +14,20 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.capstone import (PIPELINES, STRATEGIES, RealTask, check_settings, curate, generate_strategy,
-                               load_real_task, measure, run_capstone)
-from synthlab.downstream import train_and_test
-from synthlab.generate import GenerationError
-from synthlab.records import load_jsonl
+from synthlab.core.classifiers import train_and_test
+from synthlab.core.records import load_jsonl
+from synthlab.llm.generate import GenerationError
+from synthlab.workflows.capstone import (
+    PIPELINES,
+    STRATEGIES,
+    RealTask,
+    check_settings,
+    curate,
+    generate_strategy,
+    load_real_task,
+    measure,
+    run_capstone,
+)
 from tests.fake_models import EchoSeedModel
 
 GOOD = ["wonderful", "brilliant", "moving", "delightful", "superb", "charming", "gripping", "funny"]
@@ -36,8 +45,9 @@ class ReviewModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "fake-review"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         seed = int(kwargs.get("seed") or 0)
         positive = re.search(r"whose sentiment is positive", str(messages[-1].content)) is not None
         if seed % self.flip_every == 0:
@@ -135,8 +145,15 @@ def test_same_seed_same_table(real, result):
 
 
 def test_subsets_of_strategies_and_pipelines(real):
-    small = run_capstone(ReviewModel(), n=8, strategies=["label-only"], pipelines=["hygiene"], runs_dir=None,
-                         real=real, progress=False)
+    small = run_capstone(
+        ReviewModel(),
+        n=8,
+        strategies=["label-only"],
+        pipelines=["hygiene"],
+        runs_dir=None,
+        real=real,
+        progress=False,
+    )
     assert list(small.table.index) == [("label-only", "hygiene")]
 
 
@@ -207,6 +224,7 @@ def test_check_settings_accepts_the_defaults():
 class ScriptedFailure(EchoSeedModel):
     """Fails on every call (every prompt 'contains FAIL')."""
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         raise RuntimeError("the backend is down")

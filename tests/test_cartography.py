@@ -1,4 +1,4 @@
-"""Dataset cartography and CLLM (synthlab.cartography): the data map, regions, filters, bad input."""
+"""Dataset cartography and CLLM (synthlab.curation.cartography): the data map, regions, filters, bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib import pyplot as plt
 
-from synthlab.cartography import (
+from synthlab.curation.cartography import (
     REGIONS,
     assign_regions,
     cllm_groups,
@@ -17,10 +17,22 @@ from synthlab.cartography import (
     plot_data_map,
 )
 
-POSITIVE = ["a great film", "wonderful acting and a great plot", "great fun", "a wonderful moving story",
-            "loved it, great", "wonderful and great"]
-NEGATIVE = ["a dull film", "terrible acting and a dull plot", "boring and dull", "a terrible tedious story",
-            "hated it, terrible", "dull and terrible"]
+POSITIVE = [
+    "a great film",
+    "wonderful acting and a great plot",
+    "great fun",
+    "a wonderful moving story",
+    "loved it, great",
+    "wonderful and great",
+]
+NEGATIVE = [
+    "a dull film",
+    "terrible acting and a dull plot",
+    "boring and dull",
+    "a terrible tedious story",
+    "hated it, terrible",
+    "dull and terrible",
+]
 
 
 @pytest.fixture
@@ -29,10 +41,13 @@ def noisy_frame() -> pd.DataFrame:
     texts = [POSITIVE[i % 6] if i % 2 == 0 else NEGATIVE[i % 6] for i in range(60)]
     labels = ["positive" if i % 2 == 0 else "negative" for i in range(60)]
     flipped = [i % 10 == 3 for i in range(60)]
-    labels = [("negative" if label == "positive" else "positive") if flip else label
-              for label, flip in zip(labels, flipped)]
-    return pd.DataFrame({"id": [f"r{i}" for i in range(60)], "text": texts, "label": labels, "is_noisy": flipped},
-                        index=range(100, 160))
+    labels = [
+        ("negative" if label == "positive" else "positive") if flip else label for label, flip in zip(labels, flipped)
+    ]
+    return pd.DataFrame(
+        {"id": [f"r{i}" for i in range(60)], "text": texts, "label": labels, "is_noisy": flipped},
+        index=range(100, 160),
+    )
 
 
 def test_data_map_is_aligned_and_in_range(noisy_frame):
@@ -73,18 +88,26 @@ def test_reference_trains_the_classifier_and_scores_frame(noisy_frame):
 
 
 def test_regions_follow_the_quantiles():
-    dynamics = pd.DataFrame({"confidence": [0.9, 0.8, 0.2, 0.1, 0.5, 0.6],
-                             "variability": [0.01, 0.02, 0.01, 0.02, 0.3, 0.4]})
+    dynamics = pd.DataFrame(
+        {"confidence": [0.9, 0.8, 0.2, 0.1, 0.5, 0.6], "variability": [0.01, 0.02, 0.01, 0.02, 0.3, 0.4]}
+    )
     regions = assign_regions(dynamics, ambiguous_quantile=2 / 3, hard_quantile=0.4)
-    assert regions.tolist() == ["easy-to-learn", "easy-to-learn", "hard-to-learn", "hard-to-learn",
-                                "ambiguous", "ambiguous"]
+    assert regions.tolist() == [
+        "easy-to-learn",
+        "easy-to-learn",
+        "hard-to-learn",
+        "hard-to-learn",
+        "ambiguous",
+        "ambiguous",
+    ]
     with pytest.raises(ValueError, match="hard_quantile"):
         assign_regions(dynamics, hard_quantile=1.5)
 
 
 def test_cllm_groups_and_suspicion():
-    dynamics = pd.DataFrame({"confidence": [0.95, 0.9, 0.1, 0.05, 0.5, 0.45],
-                             "aleatoric": [0.04, 0.05, 0.05, 0.04, 0.25, 0.24]})
+    dynamics = pd.DataFrame(
+        {"confidence": [0.95, 0.9, 0.1, 0.05, 0.5, 0.45], "aleatoric": [0.04, 0.05, 0.05, 0.04, 0.25, 0.24]}
+    )
     groups = cllm_groups(dynamics, low_quantile=0.3, high_quantile=0.7, aleatoric_quantile=0.6)
     assert groups.tolist() == ["easy", "easy", "hard", "hard", "ambiguous", "ambiguous"]
     suspicion = cllm_suspicion(dynamics)
@@ -134,13 +157,16 @@ def test_plot_data_map_labels_axes_and_highlights(noisy_frame):
     plt.close("all")
 
 
-@pytest.mark.parametrize("change, error, message", [
-    (lambda f: f.iloc[:0], ValueError, "no rows"),
-    (lambda f: f.drop(columns="text"), KeyError, "text"),
-    (lambda f: f.drop(columns="label"), KeyError, "label"),
-    (lambda f: f.assign(text=[None] + f["text"].tolist()[1:]), ValueError, "not a string"),
-    (lambda f: f.assign(label="positive"), ValueError, "two labels"),
-])
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (lambda f: f.iloc[:0], ValueError, "no rows"),
+        (lambda f: f.drop(columns="text"), KeyError, "text"),
+        (lambda f: f.drop(columns="label"), KeyError, "label"),
+        (lambda f: f.assign(text=[None] + f["text"].tolist()[1:]), ValueError, "not a string"),
+        (lambda f: f.assign(label="positive"), ValueError, "two labels"),
+    ],
+)
 def test_bad_input_is_named(noisy_frame, change, error, message):
     with pytest.raises(error, match=message):
         data_map(change(noisy_frame), progress=False)

@@ -5,11 +5,11 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.chains import STEPS, extract_title, parse_aspects, review_chain, self_check
-from synthlab.curate import drop_malformed
-from synthlab.generate import GenerationError
-from synthlab.prompts import TaskSpec
-from synthlab.records import make_records
+from synthlab.core.records import make_records
+from synthlab.curation.filters import drop_malformed
+from synthlab.generation.chains import STEPS, extract_title, parse_aspects, review_chain, self_check
+from synthlab.generation.prompts import TaskSpec
+from synthlab.llm.generate import GenerationError
 from tests.fake_models import EchoSeedModel
 
 
@@ -17,7 +17,7 @@ class Router(EchoSeedModel):
     """Answers with the reply of the first rule whose key is in the last message; ``{seed}`` in a
     reply is filled in; a reply ``"RAISE"`` makes the call fail."""
 
-    rules: list[tuple[str, str]] = []  # noqa: RUF012 - a pydantic field, copied per instance
+    rules: list[tuple[str, str]] = []
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.calls += 1
@@ -28,9 +28,12 @@ class Router(EchoSeedModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply.format(seed=kwargs["seed"])))])
 
 
-GOOD = [("Invent the title", "Harbor Lights {seed}"), ("List 3 aspects", "1. The acting\n2. The music - lovely\n3. Plot"),
-        ("Write one new", "Sure! Here is a review:\n\"A warm, funny film about a harbor.\""),
-        ("Is the sentiment", '{{"label": "positive"}}')]
+GOOD = [
+    ("Invent the title", "Harbor Lights {seed}"),
+    ("List 3 aspects", "1. The acting\n2. The music - lovely\n3. Plot"),
+    ("Write one new", 'Sure! Here is a review:\n"A warm, funny film about a harbor."'),
+    ("Is the sentiment", '{{"label": "positive"}}'),
+]
 
 
 def test_extract_title():
@@ -62,15 +65,27 @@ def test_chain_links_steps_and_flags_disagreement():
     assert set(final["parent_id"]) == set(steps["aspects"]["id"])
     assert set(steps["aspects"]["parent_id"]) == set(steps["title"]["id"])
     assert steps["check"]["parent_id"].tolist() == final["id"].tolist()
-    assert steps["review"]["seed"].tolist() == [18, 19, 20, 21] and steps["check"]["seed"].tolist() == [22, 23, 24, 25]
+    assert steps["review"]["seed"].tolist() == [18, 19, 20, 21] and steps["check"]["seed"].tolist() == [
+        22,
+        23,
+        24,
+        25,
+    ]
     assert final["method"].eq("chain").all() and steps["title"]["method"].eq("chain:title").all()
-    assert "Its title: Harbor Lights 10" in final["prompt"].iloc[0] and "Its aspects: The acting" in final["prompt"].iloc[0]
+    assert (
+        "Its title: Harbor Lights 10" in final["prompt"].iloc[0]
+        and "Its aspects: The acting" in final["prompt"].iloc[0]
+    )
     assert final["params"].iloc[0]["aspects"] == "The acting; The music; Plot"
 
 
 def test_failed_steps_become_malformed_rows():
-    rules = [("Invent the title", "Title {seed}"), ("Title 1", "I cannot list anything."),
-             ("Title 2", "RAISE"), *GOOD[1:]]
+    rules = [
+        ("Invent the title", "Title {seed}"),
+        ("Title 1", "I cannot list anything."),
+        ("Title 2", "RAISE"),
+        *GOOD[1:],
+    ]
     final, steps = review_chain(Router(rules=rules), TaskSpec(), 4, seed=0, progress=False)
     assert len(final) == 4 and final["id"].is_unique
     broken = final[final["error"].notna()]
@@ -83,9 +98,15 @@ def test_failed_steps_become_malformed_rows():
 
 
 def test_failed_review_and_check_are_recorded():
-    rules = [("Invent the title", "Title {seed}"), ("Title 1\"", "1. a\n2. b"), GOOD[1],
-             ("Its aspects: a; b", "   "), ("Write one new", "A warm film, take {seed}."), ("take 6", "no idea"),
-             GOOD[3]]
+    rules = [
+        ("Invent the title", "Title {seed}"),
+        ('Title 1"', "1. a\n2. b"),
+        GOOD[1],
+        ("Its aspects: a; b", "   "),
+        ("Write one new", "A warm film, take {seed}."),
+        ("take 6", "no idea"),
+        GOOD[3],
+    ]
     final, steps = review_chain(Router(rules=rules), TaskSpec(), 3, seed=0, progress=False)
     by_title = final.set_index("title")
     assert by_title.loc["Title 1", "error"].startswith("review step failed")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.consistency import (
+from synthlab.curation.consistency import (
     classifier_disagreement,
     classifier_votes,
     drop_flagged,
@@ -20,14 +20,44 @@ from synthlab.consistency import (
 )
 from tests.fake_models import ScriptedModel
 
-GOOD = [f"a {a} and {b} film about {topic}" for a, b, topic in zip(
-    ["great", "wonderful", "moving", "great", "superb", "wonderful", "lovely", "great", "superb", "moving"],
-    ["wonderful", "great", "superb", "lovely", "great", "moving", "great", "superb", "wonderful", "lovely"],
-    ["love", "war", "sport", "music", "family", "travel", "crime", "school", "space", "food"])]
-BAD = [f"a {a} and {b} film about {topic}" for a, b, topic in zip(
-    ["dull", "boring", "awful", "dull", "terrible", "boring", "awful", "dull", "terrible", "boring"],
-    ["boring", "awful", "terrible", "dull", "awful", "terrible", "dull", "boring", "dull", "awful"],
-    ["love", "war", "sport", "music", "family", "travel", "crime", "school", "space", "food"])]
+GOOD = [
+    f"a {a} and {b} film about {topic}"
+    for a, b, topic in zip(
+        [
+            "great",
+            "wonderful",
+            "moving",
+            "great",
+            "superb",
+            "wonderful",
+            "lovely",
+            "great",
+            "superb",
+            "moving",
+        ],
+        [
+            "wonderful",
+            "great",
+            "superb",
+            "lovely",
+            "great",
+            "moving",
+            "great",
+            "superb",
+            "wonderful",
+            "lovely",
+        ],
+        ["love", "war", "sport", "music", "family", "travel", "crime", "school", "space", "food"],
+    )
+]
+BAD = [
+    f"a {a} and {b} film about {topic}"
+    for a, b, topic in zip(
+        ["dull", "boring", "awful", "dull", "terrible", "boring", "awful", "dull", "terrible", "boring"],
+        ["boring", "awful", "terrible", "dull", "awful", "terrible", "dull", "boring", "dull", "awful"],
+        ["love", "war", "sport", "music", "family", "travel", "crime", "school", "space", "food"],
+    )
+]
 
 
 def reviews(flip: int = 1) -> pd.DataFrame:
@@ -57,8 +87,10 @@ def test_classifier_disagreement_min_proba_makes_it_stricter():
 
 
 def test_majority_vote_counts_ties_for_the_given_label_and_abstentions():
-    votes = pd.DataFrame({"a": ["x", "y", "x", None], "b": ["x", "x", "y", None], "c": ["y", None, None, None]},
-                         index=[10, 11, 12, 13])
+    votes = pd.DataFrame(
+        {"a": ["x", "y", "x", None], "b": ["x", "x", "y", None], "c": ["y", None, None, None]},
+        index=[10, 11, 12, 13],
+    )
     result = majority_vote(votes, ["y", "y", "y", "x"])
     assert result["n_votes"].tolist() == [3, 2, 2, 0]
     assert result.loc[10, "majority_label"] == "x" and result.loc[10, "flagged"]
@@ -94,8 +126,9 @@ def test_neighbour_agreement_is_low_for_the_flipped_row():
 
 
 def test_neighbour_agreement_ignores_the_row_itself_among_exact_duplicates():
-    frame = pd.DataFrame({"text": ["same text", "same text", "other words", "more words"],
-                          "label": ["a", "b", "a", "b"]})
+    frame = pd.DataFrame(
+        {"text": ["same text", "same text", "other words", "more words"], "label": ["a", "b", "a", "b"]}
+    )
     found = neighbour_agreement(frame, k=1)
     assert found.loc[0, "neighbour_agreement"] == 0.0 and found.loc[1, "neighbour_agreement"] == 0.0
 
@@ -106,9 +139,16 @@ def test_neighbour_agreement_rejects_a_bad_k(k):
         neighbour_agreement(reviews(), k=k)
 
 
-@pytest.mark.parametrize("output, score", [
-    ('{"score": 4}', 4.0), ("Score: 2", 2.0), ("I give it 5/5.", 5.0), ("four out of five", 4.0),
-    ("It scores 10 then 3", 3.0)])
+@pytest.mark.parametrize(
+    "output, score",
+    [
+        ('{"score": 4}', 4.0),
+        ("Score: 2", 2.0),
+        ("I give it 5/5.", 5.0),
+        ("four out of five", 4.0),
+        ("It scores 10 then 3", 3.0),
+    ],
+)
 def test_parse_score_reads_json_and_free_text(output, score):
     assert parse_score(output) == {"rater_score": score}
 
@@ -194,9 +234,14 @@ def test_drop_flagged_warns_when_everything_goes_and_refuses_misaligned_input():
         drop_flagged(frame, found[["reason"]], step="x")
 
 
-@pytest.mark.parametrize("detector", [
-    lambda frame: classifier_disagreement(frame, n_splits=2), lambda frame: neighbour_agreement(frame, k=1),
-    lambda frame: rate_labels(ScriptedModel(answers={}), frame, progress=False)])
+@pytest.mark.parametrize(
+    "detector",
+    [
+        lambda frame: classifier_disagreement(frame, n_splits=2),
+        lambda frame: neighbour_agreement(frame, k=1),
+        lambda frame: rate_labels(ScriptedModel(answers={}), frame, progress=False),
+    ],
+)
 def test_bad_input_gets_a_clear_message(detector):
     with pytest.raises(ValueError, match="no rows"):
         detector(pd.DataFrame({"text": [], "label": []}))

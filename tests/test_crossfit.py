@@ -2,16 +2,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.crossfit import label_loss, out_of_fold_proba
-from synthlab.downstream import fit_classifier, train_and_test
-from synthlab.noise import detection_report, flag_top, plant_label_noise
+from synthlab.core.classifiers import fit_classifier, train_and_test
+from synthlab.core.crossfit import label_loss, out_of_fold_proba
+from synthlab.curation.noise import detection_report, flag_top, plant_label_noise
 
 
 def _frame(n: int = 60) -> pd.DataFrame:
     words = {"positive": "good great fine lovely", "negative": "bad awful poor dull"}
     labels = ["positive", "negative"] * (n // 2)
-    return pd.DataFrame({"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
-                        index=range(100, 100 + n))
+    return pd.DataFrame(
+        {"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
+        index=range(100, 100 + n),
+    )
 
 
 def test_out_of_fold_proba_is_aligned_and_sums_to_one():
@@ -36,12 +38,15 @@ def test_out_of_fold_proba_works_with_naive_bayes_and_weights():
     assert weighted.shape == (60, 2)
 
 
-@pytest.mark.parametrize("frame, kwargs, message", [
-    (_frame().assign(label="positive"), {}, "two labels"),
-    (_frame(6), {"n_splits": 5}, "smallest"),
-    (_frame().iloc[:0], {}, "no rows"),
-    (_frame(), {"sample_weight": [1.0]}, "one weight per row"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, message",
+    [
+        (_frame().assign(label="positive"), {}, "two labels"),
+        (_frame(6), {"n_splits": 5}, "smallest"),
+        (_frame().iloc[:0], {}, "no rows"),
+        (_frame(), {"sample_weight": [1.0]}, "one weight per row"),
+    ],
+)
 def test_out_of_fold_proba_rejects_bad_input(frame, kwargs, message):
     with pytest.raises(ValueError, match=message):
         out_of_fold_proba(frame, **kwargs)

@@ -6,7 +6,9 @@ from functools import partial
 import pandas as pd
 import pytest
 
-from synthlab.curate import (
+from synthlab.core.records import make_records
+from synthlab.core.steps import removal_summary, restore, run_filters, split_by_reason
+from synthlab.curation.filters import (
     drop_bad_format,
     drop_by_length,
     drop_exact_duplicates,
@@ -14,31 +16,31 @@ from synthlab.curate import (
     drop_malformed,
     drop_refusals,
     drop_repetitive,
-    removal_summary,
     repetition_score,
-    restore,
-    run_filters,
-    split_by_reason,
 )
-from synthlab.records import make_records
 
 
 def _records():
-    return make_records([
-        {"text": "A warm and funny film.", "label": "positive"},
-        {"text": "a  WARM and funny film.", "label": "positive"},
-        {"text": "Too short", "label": "negative"},
-        {"text": None, "label": "negative", "error": "RuntimeError: boom"},
-        {"text": "Dull, long and loud.", "label": None},
-        {"text": "Dull, long and loud.", "label": "negative"},
-    ])
+    return make_records(
+        [
+            {"text": "A warm and funny film.", "label": "positive"},
+            {"text": "a  WARM and funny film.", "label": "positive"},
+            {"text": "Too short", "label": "negative"},
+            {"text": None, "label": "negative", "error": "RuntimeError: boom"},
+            {"text": "Dull, long and loud.", "label": None},
+            {"text": "Dull, long and loud.", "label": "negative"},
+        ]
+    )
 
 
 def test_every_removed_row_has_a_reason_and_can_be_restored():
     records = _records()
     well_formed, malformed = drop_malformed(records)
     assert malformed["reason"].tolist() == [
-        "shorter than 3 words", "generation error: RuntimeError: boom", "missing label"]
+        "shorter than 3 words",
+        "generation error: RuntimeError: boom",
+        "missing label",
+    ]
     kept, duplicates = drop_exact_duplicates(well_formed)
     assert duplicates["reason"].tolist() == [f"exact duplicate of {records['id'].iloc[0]}"]
     assert len(kept) + len(malformed) + len(duplicates) == len(records)
@@ -72,7 +74,9 @@ def test_drop_exact_duplicates_names_the_kept_row_in_duplicate_of():
 def test_drop_by_length_counts_words_and_explains():
     kept, removed = drop_by_length(_frame(), min_words=3, max_words=12)
     assert removed.set_index("id")["reason"].to_dict() == {
-        "short": "1 words, fewer than 3", "loop": "16 words, more than 12"}
+        "short": "1 words, fewer than 3",
+        "loop": "16 words, more than 12",
+    }
     assert len(kept) + len(removed) == len(TEXTS)
     with pytest.raises(ValueError, match="max_words"):
         drop_by_length(_frame(), min_words=5, max_words=2)
@@ -85,8 +89,9 @@ def test_drop_bad_format_finds_cut_off_texts_lists_and_chatter():
     assert reasons["cut"].startswith("does not end like a sentence")
     assert "is a list of 2 items" in reasons["listy"]
     assert "Here's my review" in reasons["chatter"]
-    _, removed = drop_bad_format(_frame(), must_end_sentence=False, allow_lists=True, forbidden=None,
-                                 required=r"\bfilm\b")
+    _, removed = drop_bad_format(
+        _frame(), must_end_sentence=False, allow_lists=True, forbidden=None, required=r"\bfilm\b"
+    )
     assert "does not match the required pattern" in removed.set_index("id")["reason"]["run"]
 
 
@@ -116,11 +121,13 @@ def test_repetition_score_and_drop_repetitive():
 
 
 def test_drop_low_novelty_against_references_and_earlier_rows():
-    frame = make_records([
-        {"id": "a", "text": "A warm and funny film about two brothers."},
-        {"id": "b", "text": "A warm and funny film about two sisters."},
-        {"id": "c", "text": "The worst thriller of the year."},
-    ])
+    frame = make_records(
+        [
+            {"id": "a", "text": "A warm and funny film about two brothers."},
+            {"id": "b", "text": "A warm and funny film about two sisters."},
+            {"id": "c", "text": "The worst thriller of the year."},
+        ]
+    )
     _, removed = drop_low_novelty(frame, progress=False)
     assert removed["id"].tolist() == ["b"]
     assert removed["reason"].iloc[0].startswith("ROUGE-L 0.88 with row a:")
@@ -131,11 +138,22 @@ def test_drop_low_novelty_against_references_and_earlier_rows():
 
 def test_run_filters_chains_steps_into_one_log_and_summary():
     frame = _frame()
-    steps = [drop_malformed, partial(drop_by_length, min_words=3), drop_refusals, drop_repetitive, drop_bad_format]
+    steps = [
+        drop_malformed,
+        partial(drop_by_length, min_words=3),
+        drop_refusals,
+        drop_repetitive,
+        drop_bad_format,
+    ]
     kept, log = run_filters(frame, steps)
     assert kept["id"].tolist() == ["fine"]
     assert len(kept) + len(log) == len(frame) and set(kept["id"]).isdisjoint(log["id"])
-    assert log["step"].unique().tolist() == ["drop_malformed", "drop_refusals", "drop_repetitive", "drop_bad_format"]
+    assert log["step"].unique().tolist() == [
+        "drop_malformed",
+        "drop_refusals",
+        "drop_repetitive",
+        "drop_bad_format",
+    ]
     summary = removal_summary(log, n_rows=len(frame))
     assert summary["removed"].tolist() == [1, 1, 2, 3]
     assert summary.loc["drop_refusals", "example_id"] == "refusal"
@@ -156,8 +174,16 @@ def test_a_step_that_removes_everything_warns_and_run_filters_stops():
     assert kept.empty and len(log) == 2 and set(log["step"]) == {"drop_by_length"}
 
 
-@pytest.mark.parametrize("step", [drop_by_length, drop_bad_format, drop_refusals, drop_repetitive,
-                                  partial(drop_low_novelty, progress=False)])
+@pytest.mark.parametrize(
+    "step",
+    [
+        drop_by_length,
+        drop_bad_format,
+        drop_refusals,
+        drop_repetitive,
+        partial(drop_low_novelty, progress=False),
+    ],
+)
 def test_text_steps_reject_bad_input_with_clear_messages(step):
     with pytest.raises(ValueError, match="empty frame"):
         step(_frame().iloc[:0])

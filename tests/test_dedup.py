@@ -5,8 +5,9 @@ import random
 import pandas as pd
 import pytest
 
-from synthlab import dedup
-from synthlab.dedup import (
+import synthlab.curation.dedup as dedup
+from synthlab.core.records import make_records
+from synthlab.curation.dedup import (
     drop_near_duplicates,
     jaccard,
     minhash_signatures,
@@ -15,8 +16,7 @@ from synthlab.dedup import (
     shingle_hashes,
     shingles,
 )
-from synthlab.noise import detection_report
-from synthlab.records import make_records
+from synthlab.curation.noise import detection_report
 
 
 def _corpus(n: int = 120) -> pd.DataFrame:
@@ -62,11 +62,19 @@ def test_minhash_estimates_jaccard():
 
 
 def test_drop_near_duplicates_keeps_the_first_and_names_it():
-    frame = make_records([
-        {"id": "a", "text": "A quiet and moving portrait of a family that falls apart over one long winter."},
-        {"id": "b", "text": "Loud, long and empty: the worst blockbuster of the summer."},
-        {"id": "c", "text": "A quiet and moving portrait of a family that falls apart over one long summer."},
-    ])
+    frame = make_records(
+        [
+            {
+                "id": "a",
+                "text": "A quiet and moving portrait of a family that falls apart over one long winter.",
+            },
+            {"id": "b", "text": "Loud, long and empty: the worst blockbuster of the summer."},
+            {
+                "id": "c",
+                "text": "A quiet and moving portrait of a family that falls apart over one long summer.",
+            },
+        ]
+    )
     for method in ("lsh", "exact"):
         kept, removed = drop_near_duplicates(frame, threshold=0.5, method=method, progress=False)
         assert kept["id"].tolist() == ["a", "b"]
@@ -94,8 +102,9 @@ def test_plant_near_duplicates_is_seeded_and_records_sources():
 @pytest.mark.parametrize("unit, size", [("word", 3), ("char", 5)])
 def test_lsh_finds_what_exact_search_finds(unit, size):
     planted = plant_near_duplicates(_corpus(), 40, seed=0)
-    _, truth = drop_near_duplicates(planted, threshold=0.5, shingle_size=size, unit=unit, method="exact",
-                                    progress=False)
+    _, truth = drop_near_duplicates(
+        planted, threshold=0.5, shingle_size=size, unit=unit, method="exact", progress=False
+    )
     _, found = drop_near_duplicates(planted, threshold=0.5, shingle_size=size, unit=unit, progress=False)
     report = detection_report(planted["id"].isin(found["id"]), planted["id"].isin(truth["id"]))
     assert report["precision"] == 1.0 and report["recall"] >= 0.9
@@ -105,9 +114,13 @@ def test_lsh_finds_what_exact_search_finds(unit, size):
 
 
 def test_planted_recall_counts_pairs_of_which_one_was_removed():
-    planted = pd.DataFrame({"id": ["s", "s~copy", "t", "t~copy"], "text": ["a b c d e f", "a b c d e g", "g h i j k l",
-                                                                        "z y x w v u"],
-                            "copy_of": [None, "s", None, "t"]})
+    planted = pd.DataFrame(
+        {
+            "id": ["s", "s~copy", "t", "t~copy"],
+            "text": ["a b c d e f", "a b c d e g", "g h i j k l", "z y x w v u"],
+            "copy_of": [None, "s", None, "t"],
+        }
+    )
     report = planted_recall(planted, pd.DataFrame({"id": ["s"]}), threshold=0.5)
     assert report == {"copies": 2, "near_duplicates": 1, "found": 1, "recall": 1.0}
     assert planted_recall(planted, pd.DataFrame({"id": ["t"]}), threshold=0.5)["found"] == 0

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from synthlab.demos import (
+from synthlab.core.classifiers import train_and_test
+from synthlab.generation.demos import (
     copy_scores,
     demo_parser,
     demo_rounds,
@@ -17,13 +18,15 @@ from synthlab.demos import (
     select_demos,
     self_generated_pool,
 )
-from synthlab.downstream import train_and_test
-from synthlab.local_model import ChatLocalLlama
-from synthlab.prompts import TaskSpec, build_prompts
+from synthlab.generation.prompts import TaskSpec, build_prompts
+from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import EchoSeedModel
 
 TASK = TaskSpec()
-WORDS = {"positive": ["great", "wonderful", "moving", "brilliant"], "negative": ["awful", "dull", "boring", "tedious"]}
+WORDS = {
+    "positive": ["great", "wonderful", "moving", "brilliant"],
+    "negative": ["awful", "dull", "boring", "tedious"],
+}
 
 
 def _frame(n: int = 12, start: int = 0) -> pd.DataFrame:
@@ -44,8 +47,9 @@ class CountingModel(EchoSeedModel):
 
 def test_parser_cuts_the_continued_demo_list():
     parse = demo_parser(TASK)
-    assert parse("4. movie review: A warm, funny film.\n   sentiment: positive (the reviewer liked it)") == \
-        {"text": "A warm, funny film."}
+    assert parse("4. movie review: A warm, funny film.\n   sentiment: positive (the reviewer liked it)") == {
+        "text": "A warm, funny film."
+    }
     assert parse('Sure! Here is a review:\n"Dull and slow."') == {"text": "Dull and slow."}
     with pytest.raises(ValueError):
         parse("5. movie review:\n   sentiment: negative")
@@ -70,17 +74,39 @@ def test_labels_fix_the_order_and_random_depends_on_the_seed():
 
 
 def test_nearest_picks_the_rows_most_like_the_anchor():
-    pool = pd.DataFrame({"text": ["lovely music score", "great acting", "lovely music songs", "fine acting",
-                                  "dull music score", "awful plot", "bad acting", "boring plot"],
-                         "label": ["positive"] * 4 + ["negative"] * 4})
+    pool = pd.DataFrame(
+        {
+            "text": [
+                "lovely music score",
+                "great acting",
+                "lovely music songs",
+                "fine acting",
+                "dull music score",
+                "awful plot",
+                "bad acting",
+                "boring plot",
+            ],
+            "label": ["positive"] * 4 + ["negative"] * 4,
+        }
+    )
     chosen = select_demos(pool, 2, "nearest", anchor="the music score")
     # labels in sorted order; the rows sharing words with the anchor first, ties at zero in the pool's order
-    assert chosen["text"].tolist() == ["dull music score", "lovely music score", "awful plot", "lovely music songs"]
+    assert chosen["text"].tolist() == [
+        "dull music score",
+        "lovely music score",
+        "awful plot",
+        "lovely music songs",
+    ]
 
 
 def test_vote_k_covers_both_clusters_instead_of_the_densest_twice():
-    positive = ["great acting great film", "great acting great movie", "great acting great story",
-                "lovely music lovely score", "lovely music lovely songs"]
+    positive = [
+        "great acting great film",
+        "great acting great movie",
+        "great acting great story",
+        "lovely music lovely score",
+        "lovely music lovely songs",
+    ]
     negative = ["awful plot awful film", "awful plot awful movie", "dull sound dull score"]
     pool = pd.DataFrame({"text": positive + negative, "label": ["positive"] * 5 + ["negative"] * 3})
     chosen = select_demos(pool, 2, "vote-k", n_neighbors=2)
@@ -109,12 +135,15 @@ def test_helpfulness_matches_explicit_gradients_and_flags_a_wrong_label():
     assert scores.tolist() == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("pool, message", [
-    (_frame(0), "pool is empty"),
-    (_frame(8).assign(label="positive"), "at least two labels"),
-    (_frame(3), "fewer than k_per_label"),
-    (_frame(8).assign(text=[None] + ["a film"] * 7), "missing or empty"),
-])
+@pytest.mark.parametrize(
+    "pool, message",
+    [
+        (_frame(0), "pool is empty"),
+        (_frame(8).assign(label="positive"), "at least two labels"),
+        (_frame(3), "fewer than k_per_label"),
+        (_frame(8).assign(text=[None] + ["a film"] * 7), "missing or empty"),
+    ],
+)
 def test_bad_pools_are_refused_clearly(pool, message):
     with pytest.raises(ValueError, match=message):
         select_demos(pool, 2)
@@ -122,8 +151,12 @@ def test_bad_pools_are_refused_clearly(pool, message):
 
 def test_bad_selection_arguments_are_refused_clearly():
     pool = _frame(8)
-    for kwargs, message in [({"strategy": "best"}, "Unknown strategy"), ({"strategy": "nearest"}, "anchor"),
-                            ({"strategy": "feedback"}, "validation"), ({"k_per_label": 0}, "k_per_label")]:
+    for kwargs, message in [
+        ({"strategy": "best"}, "Unknown strategy"),
+        ({"strategy": "nearest"}, "anchor"),
+        ({"strategy": "feedback"}, "validation"),
+        ({"k_per_label": 0}, "k_per_label"),
+    ]:
         with pytest.raises(ValueError, match=message):
             select_demos(pool, **{"k_per_label": 2, **kwargs})
     with pytest.raises(ValueError, match="'neutral'"):
@@ -135,8 +168,17 @@ def test_bad_selection_arguments_are_refused_clearly():
 def test_generated_rows_record_their_demos_and_copy_them():
     model = CountingModel()
     demos = select_demos(_frame(8), 1)
-    rows = generate_with_demos(model, TASK, demos, 4, seed=5, method="demos:test", round=2,
-                               params={"selection": "random"}, progress=False)
+    rows = generate_with_demos(
+        model,
+        TASK,
+        demos,
+        4,
+        seed=5,
+        method="demos:test",
+        round=2,
+        params={"selection": "random"},
+        progress=False,
+    )
     assert rows["label"].tolist() == ["positive", "negative"] * 2
     assert rows["seed"].tolist() == [5, 6, 7, 8] and rows["round"].eq(2).all()
     params = rows["params"].iloc[0]
@@ -182,9 +224,18 @@ def test_rounds_train_on_a_growing_set_and_feed_back_synthetic_rows():
     model, pool, test, validation = CountingModel(), _frame(8), _frame(20, start=200), _frame(8, start=300)
     tables, rows = {}, {}
     for strategy in ("random", "feedback"):
-        tables[strategy], rows[strategy] = demo_rounds(model, TASK, pool, test, strategy=strategy, rounds=2,
-                                                       n_per_round=4, k_per_label=1, validation=validation,
-                                                       progress=False)
+        tables[strategy], rows[strategy] = demo_rounds(
+            model,
+            TASK,
+            pool,
+            test,
+            strategy=strategy,
+            rounds=2,
+            n_per_round=4,
+            k_per_label=1,
+            validation=validation,
+            progress=False,
+        )
     table = tables["feedback"]
     assert table["selected_by"].tolist() == ["random", "feedback"] and table["train_rows"].tolist() == [4, 8]
     assert table[["accuracy", "macro_f1", "well_formed", "mean_copy_score"]].stack().between(0, 1).all()
@@ -210,7 +261,9 @@ def test_rounds_refuse_missing_validation_and_bad_sizes():
 def test_the_real_model_counts_tokens_and_drops_demos_that_overflow():
     model = ChatLocalLlama(temperature=0.9, max_tokens=24, seed=0, cache=False, n_ctx=288)  # ~86 tokens a long demo
     long_text = "An endless, meandering film that keeps going and going without any point at all. " * 4
-    demos = pd.DataFrame({"text": [long_text, long_text, "Short and sweet."], "label": ["positive", "negative", "positive"]})
+    demos = pd.DataFrame(
+        {"text": [long_text, long_text, "Short and sweet."], "label": ["positive", "negative", "positive"]}
+    )
     with pytest.warns(UserWarning, match="dropped 1 of 3"):
         rows = generate_with_demos(model, TASK, demos, 2, progress=False)
     assert len(rows["params"].iloc[0]["demo_texts"]) == 2 and rows["text"].notna().any()

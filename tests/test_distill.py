@@ -2,15 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.distill import cross_partition_relabel, mckd
-from synthlab.noise import plant_label_noise
+from synthlab.curation.distill import cross_partition_relabel, mckd
+from synthlab.curation.noise import plant_label_noise
 
 
 def _frame(n: int = 80) -> pd.DataFrame:
     words = {"positive": "good great fine lovely", "negative": "bad awful poor dull"}
     labels = ["positive", "negative"] * (n // 2)
-    return pd.DataFrame({"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
-                        index=range(200, 200 + n))
+    return pd.DataFrame(
+        {"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
+        index=range(200, 200 + n),
+    )
 
 
 def test_cross_partition_relabel_fixes_planted_noise_and_is_aligned():
@@ -52,14 +54,17 @@ def test_mckd_warns_and_stops_when_the_labels_collapse():
     assert result.rows["label"].equals(frame["label"])
 
 
-@pytest.mark.parametrize("frame, kwargs, error, message", [
-    (_frame().iloc[:0], {}, ValueError, "no rows"),
-    (_frame().drop(columns="label"), {}, KeyError, "label"),
-    (_frame().assign(text=[None] + ["ok text"] * 79), {}, ValueError, "not a string"),
-    (_frame(), {"stages": 0}, ValueError, "stages"),
-    (_frame(), {"true_label_col": "gold"}, KeyError, "gold"),
-    (_frame(), {"min_confidence": 1.5}, ValueError, "min_confidence"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, error, message",
+    [
+        (_frame().iloc[:0], {}, ValueError, "no rows"),
+        (_frame().drop(columns="label"), {}, KeyError, "label"),
+        (_frame().assign(text=[None] + ["ok text"] * 79), {}, ValueError, "not a string"),
+        (_frame(), {"stages": 0}, ValueError, "stages"),
+        (_frame(), {"true_label_col": "gold"}, KeyError, "gold"),
+        (_frame(), {"min_confidence": 1.5}, ValueError, "min_confidence"),
+    ],
+)
 def test_mckd_refuses_bad_input_clearly(frame, kwargs, error, message):
     with pytest.raises(error, match=message):
         mckd(frame, progress=False, **kwargs)

@@ -12,9 +12,17 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
-from synthlab.downstream import (
-    NltkNaiveBayes, TrainTestResult, compare_training_sets, learning_curve, oracle_agreement,
-    plot_learning_curves, stratified_sample, train_and_test,
+from synthlab.core.classifiers import (
+    NltkNaiveBayes,
+    TrainTestResult,
+    stratified_sample,
+    train_and_test,
+)
+from synthlab.evaluation.downstream import (
+    compare_training_sets,
+    learning_curve,
+    oracle_agreement,
+    plot_learning_curves,
 )
 
 matplotlib.use("Agg")
@@ -30,8 +38,11 @@ FILLER = ["the", "a", "was", "really", "today", "and", "very", "this"]
 def _frame(n_per_label: int, seed: int, labels: tuple[str, ...] = ("sport", "food")) -> pd.DataFrame:
     """Short texts whose label is obvious from their words: three label words and two fillers."""
     rng = random.Random(seed)
-    rows = [{"text": " ".join(rng.sample(WORDS[label], 3) + rng.sample(FILLER, 2)), "label": label}
-            for label in labels for _ in range(n_per_label)]
+    rows = [
+        {"text": " ".join(rng.sample(WORDS[label], 3) + rng.sample(FILLER, 2)), "label": label}
+        for label in labels
+        for _ in range(n_per_label)
+    ]
     rng.shuffle(rows)
     return pd.DataFrame(rows)
 
@@ -55,15 +66,18 @@ def test_separable_data_is_learned_perfectly(train, test, model):
     assert result.unseen_test_labels == []
     assert result.report.loc["macro avg", "f1-score"] == pytest.approx(1.0)
     assert set(result.report.index) == {"food", "sport", "macro avg", "weighted avg"}
-    assert result.as_row() == {"model": model, "n_train": 40, "n_test": 40,
-                               "accuracy": 1.0, "macro_f1": 1.0}
+    assert result.as_row() == {"model": model, "n_train": 40, "n_test": 40, "accuracy": 1.0, "macro_f1": 1.0}
 
 
 def test_metrics_match_sklearn_on_the_predictions():
-    train, test = _frame(10, seed=3, labels=("sport", "food", "music")), _frame(15, seed=4, labels=("sport", "food", "music"))
+    train, test = (
+        _frame(10, seed=3, labels=("sport", "food", "music")),
+        _frame(15, seed=4, labels=("sport", "food", "music")),
+    )
     # Flip a third of the test labels so that the numbers are not all 1.0.
     test.loc[test.index[::3], "label"] = test.loc[test.index[::3], "label"].map(
-        {"sport": "food", "food": "music", "music": "sport"})
+        {"sport": "food", "food": "music", "music": "sport"}
+    )
     result = train_and_test(train, test)
     assert result.predictions.index.equals(test.index)
     assert result.accuracy == pytest.approx(accuracy_score(test["label"], result.predictions))
@@ -155,7 +169,14 @@ def test_stratified_sample_keeps_proportions_and_nests(train):
 def test_learning_curve_shape_and_determinism(train, test):
     curve = learning_curve(train, test, [4, 10, 20], repeats=2, seed=3)
     assert list(curve.columns) == ["model", "n_train", "repeat", "accuracy", "macro_f1"]
-    assert curve[["n_train", "repeat"]].values.tolist() == [[4, 0], [10, 0], [20, 0], [4, 1], [10, 1], [20, 1]]
+    assert curve[["n_train", "repeat"]].values.tolist() == [
+        [4, 0],
+        [10, 0],
+        [20, 0],
+        [4, 1],
+        [10, 1],
+        [20, 1],
+    ]
     assert curve["accuracy"].between(0, 1).all() and curve["macro_f1"].between(0, 1).all()
     pd.testing.assert_frame_equal(curve, learning_curve(train, test, [4, 10, 20], repeats=2, seed=3))
     assert curve.loc[curve["n_train"] == 20, "accuracy"].mean() >= 0.9
@@ -174,8 +195,10 @@ def test_learning_curve_sizes(train, test):
 def test_plot_learning_curves_draws_one_line_per_curve_with_bands(train, test):
     from matplotlib import pyplot as plt
 
-    curves = {"real": learning_curve(train, test, [4, 20], repeats=2),
-              "nb": learning_curve(train, test, [4, 20], model="nltk-nb")}
+    curves = {
+        "real": learning_curve(train, test, [4, 20], repeats=2),
+        "nb": learning_curve(train, test, [4, 20], model="nltk-nb"),
+    }
     figure = plot_learning_curves(curves, metric="macro_f1")
     axis = figure.axes[0]
     assert [line.get_label() for line in axis.get_lines()] == ["real", "nb"]
@@ -191,13 +214,24 @@ def test_plot_learning_curves_draws_one_line_per_curve_with_bands(train, test):
 
 def test_oracle_agreement_on_a_hand_made_case(train, test):
     oracle = train_and_test(train, test)
-    synthetic = pd.DataFrame({
-        "text": ["goal and match", "the team coach", "a striker score", "league stadium",
-                 "warm bread soup", "cheese recipe",            # intended sport, but food words
-                 "spicy salad", "oven dessert", "bread and soup",
-                 "guitar chorus"],                               # a label the oracle never saw
-        "label": ["sport"] * 6 + ["food"] * 3 + ["music"],
-    }, index=[f"r{i}" for i in range(10)])
+    synthetic = pd.DataFrame(
+        {
+            "text": [
+                "goal and match",
+                "the team coach",
+                "a striker score",
+                "league stadium",
+                "warm bread soup",
+                "cheese recipe",  # intended sport, but food words
+                "spicy salad",
+                "oven dessert",
+                "bread and soup",
+                "guitar chorus",
+            ],  # a label the oracle never saw
+            "label": ["sport"] * 6 + ["food"] * 3 + ["music"],
+        },
+        index=[f"r{i}" for i in range(10)],
+    )
     with pytest.warns(UserWarning, match=r"1 synthetic row\(s\) have labels the oracle never saw: \['music'\]"):
         report = oracle_agreement(oracle, synthetic)
     assert report["agreement"] == pytest.approx(7 / 9) and report["n_scored"] == 9

@@ -7,9 +7,15 @@ import warnings
 import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from synthlab.evaluate import (
-    default_tokenize, distinct_n, diversity_summary, ngram_entropy, repeated_ngram_share,
-    self_bleu, type_token_ratio, vocabulary_size,
+from synthlab.core.text import default_tokenize
+from synthlab.evaluation.diversity import (
+    distinct_n,
+    diversity_summary,
+    ngram_entropy,
+    repeated_ngram_share,
+    self_bleu,
+    type_token_ratio,
+    vocabulary_size,
 )
 
 
@@ -44,8 +50,10 @@ def nltk_self_bleu(texts, max_n=4, tokenizer=default_tokenize):
     smoothing = SmoothingFunction().method1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores = [sentence_bleu(documents[:i] + documents[i + 1:], hypothesis, weights, smoothing)
-                  for i, hypothesis in enumerate(documents)]
+        scores = [
+            sentence_bleu(documents[:i] + documents[i + 1 :], hypothesis, weights, smoothing)
+            for i, hypothesis in enumerate(documents)
+        ]
     return sum(scores) / len(scores)
 
 
@@ -74,8 +82,7 @@ def test_self_bleu_matches_nltk_on_random_corpora():
     for seed in range(400):
         rng = random.Random(seed)
         vocabulary = rng.choice([["a", "b"], ["a", "b", "c"], ["é", "猫", "x", "y", "."]])
-        texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 9)))
-                 for _ in range(rng.randint(2, 9))]
+        texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 9))) for _ in range(rng.randint(2, 9))]
         if rng.random() < 0.3:
             texts.append(rng.choice(texts))
         max_n = rng.randint(1, 5)

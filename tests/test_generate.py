@@ -4,14 +4,23 @@ import pytest
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import Field
 
-from synthlab.generate import GenerationError, backoff_delay, generate, is_transient
-from synthlab.records import RECORD_COLUMNS
+from synthlab.core.records import RECORD_COLUMNS
+from synthlab.llm.generate import GenerationError, generate
+from synthlab.llm.retries import backoff_delay, is_transient
 from tests.fake_models import EchoSeedModel
 
 
 def test_each_row_gets_its_own_seed_and_provenance():
-    records = generate(EchoSeedModel(), ["a", "b"], n=2, seed=10, labels=["x", "y"],
-                       conditions=[{"topic": "t1"}, {"topic": "t2"}], method="unit", progress=False)
+    records = generate(
+        EchoSeedModel(),
+        ["a", "b"],
+        n=2,
+        seed=10,
+        labels=["x", "y"],
+        conditions=[{"topic": "t1"}, {"topic": "t2"}],
+        method="unit",
+        progress=False,
+    )
     assert list(records.columns[: len(RECORD_COLUMNS)]) == list(RECORD_COLUMNS)
     assert records["text"].tolist() == ["a #10", "a #11", "b #12", "b #13"]
     assert records["seed"].tolist() == [10, 11, 12, 13]
@@ -75,8 +84,11 @@ def test_prompts_sharing_a_prefix_run_back_to_back_and_rows_keep_their_order():
     unordered = generate(plain, prompts, seed=5, group_prefixes=False, progress=False)
     assert grouped.seen == ["demo A: x", "demo A: y", "demo B: x", "demo B: y"]
     assert plain.seen == prompts
-    assert rows["text"].tolist() == unordered["text"].tolist() == [
-        "demo A: x #5", "demo B: x #6", "demo A: y #7", "demo B: y #8"]
+    assert (
+        rows["text"].tolist()
+        == unordered["text"].tolist()
+        == ["demo A: x #5", "demo B: x #6", "demo A: y #7", "demo B: y #8"]
+    )
 
 
 def test_templates_are_recorded_as_text():
@@ -156,8 +168,15 @@ def test_bad_retry_arguments_say_what_to_do():
 
 def test_a_checkpointed_run_resumes_only_the_missing_and_failed_rows(tmp_path):
     path = tmp_path / "run.jsonl"
-    first = generate(FlakyModel(failures={1: 9}, seen=[]), ["a", "b", "c"], seed=0, max_retries=1,
-                     retry_backoff=0.001, checkpoint=path, progress=False)
+    first = generate(
+        FlakyModel(failures={1: 9}, seen=[]),
+        ["a", "b", "c"],
+        seed=0,
+        max_retries=1,
+        retry_backoff=0.001,
+        checkpoint=path,
+        progress=False,
+    )
     assert first["error"].notna().tolist() == [False, True, False]
     assert len(path.read_text().splitlines()) == 1 + 3  # header + every finished row
     again = FlakyModel(seen=[])

@@ -3,23 +3,30 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from synthlab.downstream import fit_classifier
-from synthlab.hitl import collaboration_rounds, oracle_reviewer, reviewed_rows
-from synthlab.prompts import TaskSpec
-from synthlab.reannotate import DISCARD, SKIP, LabelStore
-from synthlab.records import make_records
+from synthlab.annotation.store import DISCARD, SKIP, LabelStore
+from synthlab.core.classifiers import fit_classifier
+from synthlab.core.records import make_records
+from synthlab.directions.hitl import collaboration_rounds, oracle_reviewer, reviewed_rows
+from synthlab.generation.prompts import TaskSpec
 from tests.fake_models import ScriptedModel
 
-ORACLE = fit_classifier("tfidf-logreg", ["great wonderful loved", "superb fine moving", "awful boring hated",
-                                         "terrible dull mess"], ["positive", "positive", "negative", "negative"])
+ORACLE = fit_classifier(
+    "tfidf-logreg",
+    ["great wonderful loved", "superb fine moving", "awful boring hated", "terrible dull mess"],
+    ["positive", "positive", "negative", "negative"],
+)
 SEED_DEMOS = pd.DataFrame({"text": ["A lovely film.", "A dull film."], "label": ["positive", "negative"]})
 
 
 def rows():
-    return make_records([{"text": "great wonderful film", "label": "positive"},
-                         {"text": "awful boring film", "label": "positive"},
-                         {"text": "a film indeed", "label": "negative"},
-                         {"text": "superb moving story", "label": "negative"}])
+    return make_records(
+        [
+            {"text": "great wonderful film", "label": "positive"},
+            {"text": "awful boring film", "label": "positive"},
+            {"text": "a film indeed", "label": "negative"},
+            {"text": "superb moving story", "label": "negative"},
+        ]
+    )
 
 
 def test_oracle_reviewer_accepts_relabels_and_discards():
@@ -49,16 +56,29 @@ class Writer(ScriptedModel):
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         text = str(messages[-1].content).split("Write one new")[-1]
-        self.answers = {"": "great wonderful loved it" if "positive" in text
-                        else ("awful boring hated" if kwargs["seed"] % 4 == 1 else "superb fine moving")}
+        self.answers = {
+            "": "great wonderful loved it"
+            if "positive" in text
+            else ("awful boring hated" if kwargs["seed"] % 4 == 1 else "superb fine moving")
+        }
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 
 def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
     test = pd.DataFrame({"text": ["loved it great", "hated it awful"], "label": ["positive", "negative"]})
     reviewer = oracle_reviewer(ORACLE, min_confidence=0.5)
-    table, out = collaboration_rounds(Writer(answers={}), TaskSpec(), SEED_DEMOS, reviewer, store_dir=tmp_path,
-                                      rounds=2, n_per_round=4, k_per_label=1, test=test, progress=False)
+    table, out = collaboration_rounds(
+        Writer(answers={}),
+        TaskSpec(),
+        SEED_DEMOS,
+        reviewer,
+        store_dir=tmp_path,
+        rounds=2,
+        n_per_round=4,
+        k_per_label=1,
+        test=test,
+        progress=False,
+    )
     assert table["round"].tolist() == [1, 2] and (table["generated"] == 4).all()
     assert (table[["accepted", "relabelled", "rejected"]].sum(axis=1) == table["well_formed"]).all()
     assert table["acceptance_rate"].between(0, 1).all() and table.loc[1, "demos_from"] == "accepted rows"
@@ -69,12 +89,27 @@ def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
     def never(_rows):
         raise AssertionError("a resumed run must not ask again")
 
-    again, _ = collaboration_rounds(Writer(answers={}), TaskSpec(), SEED_DEMOS, never, store_dir=tmp_path,
-                                    rounds=2, n_per_round=4, k_per_label=1, progress=False)
+    again, _ = collaboration_rounds(
+        Writer(answers={}),
+        TaskSpec(),
+        SEED_DEMOS,
+        never,
+        store_dir=tmp_path,
+        rounds=2,
+        n_per_round=4,
+        k_per_label=1,
+        progress=False,
+    )
     assert again[["accepted", "relabelled", "rejected"]].equals(table[["accepted", "relabelled", "rejected"]])
 
 
 def test_rounds_reject_bad_sizes(tmp_path):
     with pytest.raises(ValueError, match="n_per_round"):
-        collaboration_rounds(Writer(answers={}), TaskSpec(), SEED_DEMOS, oracle_reviewer(ORACLE), store_dir=tmp_path,
-                             n_per_round=1)
+        collaboration_rounds(
+            Writer(answers={}),
+            TaskSpec(),
+            SEED_DEMOS,
+            oracle_reviewer(ORACLE),
+            store_dir=tmp_path,
+            n_per_round=1,
+        )

@@ -6,19 +6,37 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from synthlab.agreement import align_ratings, cohen_kappa, win_rate
-from synthlab.downstream import train_and_test
-from synthlab.human_eval import (
-    GRADES, RUBRIC, SIDES, PreferenceRater, ValidityRater, pair_outputs, preference_outcomes, rule_validity_ratings,
-    simulated_preferences, slip_ratings,
+from synthlab.annotation.raters import (
+    GRADES,
+    RUBRIC,
+    SIDES,
+    PreferenceRater,
+    ValidityRater,
+    pair_outputs,
+    preference_outcomes,
 )
-from synthlab.reannotate import LabelStore, simulate_annotation
+from synthlab.annotation.store import LabelStore
+from synthlab.core.classifiers import train_and_test
+from synthlab.curation.reannotate import simulate_annotation
+from synthlab.evaluation.human import (
+    align_ratings,
+    cohen_kappa,
+    rule_validity_ratings,
+    simulated_preferences,
+    slip_ratings,
+    win_rate,
+)
 
 
 def outputs(n: int = 4, prefix: str = "out") -> pd.DataFrame:
-    return pd.DataFrame({"id": [f"{prefix}{i}" for i in range(n)], "text": [f"{prefix} text {i}" for i in range(n)],
-                         "label": ["positive", "negative"] * (n // 2),
-                         "asked": ["a positive review", "a negative review"] * (n // 2)})
+    return pd.DataFrame(
+        {
+            "id": [f"{prefix}{i}" for i in range(n)],
+            "text": [f"{prefix} text {i}" for i in range(n)],
+            "label": ["positive", "negative"] * (n // 2),
+            "asked": ["a positive review", "a negative review"] * (n // 2),
+        }
+    )
 
 
 def test_the_validity_rater_shows_the_rubric_and_saves_each_grade_at_once(tmp_path):
@@ -28,10 +46,13 @@ def test_the_validity_rater_shows_the_rubric_and_saves_each_grade_at_once(tmp_pa
     assert all(meaning.split(":")[0] in rater.children[2].value for meaning in RUBRIC.values())
     rater.decide("B")
     rater.buttons["D"].click()
-    assert store.decisions()[["id", "decision", "annotator"]].values.tolist() == [["out2", "B", "ann"],
-                                                                                   ["out0", "D", "ann"]]
-    resumed = ValidityRater(LabelStore(tmp_path / "ann.jsonl", outputs(), labels=list(GRADES)),
-                            ["out2", "out0", "out1", "out3"])
+    assert store.decisions()[["id", "decision", "annotator"]].values.tolist() == [
+        ["out2", "B", "ann"],
+        ["out0", "D", "ann"],
+    ]
+    resumed = ValidityRater(
+        LabelStore(tmp_path / "ann.jsonl", outputs(), labels=list(GRADES)), ["out2", "out0", "out1", "out3"]
+    )
     assert resumed.current_id == "out1", "a new session resumes at the first unrated row"
 
 
@@ -100,7 +121,7 @@ def test_preference_outcomes_refuses_decisions_on_other_pairs():
 
 def test_a_left_biased_rater_does_not_favour_a_system_because_sides_are_drawn():
     drawn = pairs(n=400)
-    equal = {"sys-a": pd.Series(["B"] * 400), "sys-b": pd.Series(["B"] * 400)}   # every pair is really a tie
+    equal = {"sys-a": pd.Series(["B"] * 400), "sys-b": pd.Series(["B"] * 400)}  # every pair is really a tie
     answers = simulated_preferences(drawn, equal, left_bias=1.0)
     assert set(answers.values()) == {"left"}
     outcomes = preference_outcomes(drawn, pd.DataFrame({"id": list(answers), "decision": list(answers.values())}))
@@ -119,13 +140,33 @@ def test_simulated_preferences_prefer_the_better_grade():
 
 
 def test_the_rule_rater_grades_from_filters_and_the_oracle():
-    real = pd.DataFrame({"text": ["a great wonderful film", "a superb moving great film", "an awful boring mess",
-                                  "a dull awful waste"] * 5,
-                         "label": ["positive", "positive", "negative", "negative"] * 5})
+    real = pd.DataFrame(
+        {
+            "text": [
+                "a great wonderful film",
+                "a superb moving great film",
+                "an awful boring mess",
+                "a dull awful waste",
+            ]
+            * 5,
+            "label": ["positive", "positive", "negative", "negative"] * 5,
+        }
+    )
     oracle = train_and_test(real, real, model="tfidf-logreg")
-    rows = pd.DataFrame({"id": list("abcde"), "label": ["positive"] * 5, "error": [None, None, None, "boom", None],
-                         "text": ["A great wonderful film.", "A great wonderful film, cut off mid",
-                                  "An awful boring mess.", None, "As an AI language model, I cannot review films."]})
+    rows = pd.DataFrame(
+        {
+            "id": list("abcde"),
+            "label": ["positive"] * 5,
+            "error": [None, None, None, "boom", None],
+            "text": [
+                "A great wonderful film.",
+                "A great wonderful film, cut off mid",
+                "An awful boring mess.",
+                None,
+                "As an AI language model, I cannot review films.",
+            ],
+        }
+    )
     rated = rule_validity_ratings(rows, oracle)
     assert rated["rating"].tolist() == ["A", "B", "C", "D", "D"]
     assert rated.index.equals(rows.index) and rated["reason"].iloc[1].startswith("does not end like a sentence")
@@ -138,7 +179,7 @@ def test_slip_ratings_moves_a_share_of_grades_by_one_and_lowers_kappa_accordingl
     grades = pd.Series(list("ABCD") * 100)
     slipped = slip_ratings(grades, rate=0.3, seed=0)
     moved = grades.map(GRADES.index) - slipped.map(GRADES.index)
-    assert moved.abs().max() == 1 and 0.15 < (moved != 0).mean() < 0.35   # clipped at A and D
+    assert moved.abs().max() == 1 and 0.15 < (moved != 0).mean() < 0.35  # clipped at A and D
     assert slip_ratings(grades, rate=0.0).equals(grades)
     assert 0.4 < cohen_kappa(grades, slipped, labels=GRADES) < 0.9
     with pytest.raises(ValueError, match="grades"):
@@ -151,15 +192,16 @@ def test_two_raters_files_align_and_give_kappa(tmp_path):
     frame = outputs(6)
     stores = [LabelStore(tmp_path / f"{name}.jsonl", frame, labels=list(GRADES)) for name in ("ann", "bob")]
     simulate_annotation(stores[0], frame["id"], dict(zip(frame["id"], "AABBCD")), budget=6)
-    simulate_annotation(stores[1], frame["id"], dict(zip(frame["id"], "ABBBC")), budget=5)   # bob stopped early
+    simulate_annotation(stores[1], frame["id"], dict(zip(frame["id"], "ABBBC")), budget=5)  # bob stopped early
     with pytest.warns(UserWarning, match="1 item"):
         joined = align_ratings(stores[0].decisions(), stores[1].decisions(), names=("ann", "bob"))
     assert len(joined) == 5 and cohen_kappa(joined["ann"], joined["bob"], labels=GRADES) < 1
 
 
 def test_unshuffled_pairs_put_system_a_always_left_and_a_left_bias_then_favours_it():
-    fixed = pair_outputs(outputs(40, "a"), outputs(40, "b"), systems=("sys-a", "sys-b"), task_col="asked",
-                         shuffle=False)
+    fixed = pair_outputs(
+        outputs(40, "a"), outputs(40, "b"), systems=("sys-a", "sys-b"), task_col="asked", shuffle=False
+    )
     assert (fixed["left_system"] == "sys-a").all() and fixed["order_seed"].isna().all()
     equal = {"sys-a": pd.Series(["A"] * 40), "sys-b": pd.Series(["A"] * 40)}
     answers = simulated_preferences(fixed, equal, left_bias=0.5, seed=0)

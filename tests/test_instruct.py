@@ -14,21 +14,22 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.evol_instruct import (
+from synthlab.core.records import make_records
+from synthlab.core.text import NoveltyPool
+from synthlab.generation.instructions.evol_instruct import (
     EVOLUTIONS,
     eliminate,
     elimination_rates,
     evol_instruct,
     evolve_prompt,
 )
-from synthlab.explore_instruct import (
+from synthlab.generation.instructions.explore_instruct import (
     explore_instruct,
     leaf_coverage,
     leaves,
     parse_subtopics,
 )
-from synthlab.generate import generate
-from synthlab.instruct import (
+from synthlab.generation.instructions.filters import (
     check_instructions,
     explode_instructions,
     filter_instructions,
@@ -38,20 +39,62 @@ from synthlab.instruct import (
     parse_instruction_list,
     strip_markers,
 )
-from synthlab.novelty import NoveltyPool
-from synthlab.records import make_records
-from synthlab.self_instruct import self_instruct, self_instruct_prompt
+from synthlab.generation.instructions.self_instruct import self_instruct, self_instruct_prompt
+from synthlab.llm.generate import generate
 
-SEEDS = ["Summarise the text in one sentence.", "Why is the sky blue on a clear day?",
-         "Rewrite the sentence in the active voice.", "Give three ideas for a rainy-day activity with children.",
-         "Label this email subject as spam or not spam.", "What does a compiler do?",
-         "List four cheap ways to make a rented flat feel more like home.", "Why do we have leap years?",
-         "Extract every date mentioned in the text.", "Correct the spelling mistakes in this sentence."]
+SEEDS = [
+    "Summarise the text in one sentence.",
+    "Why is the sky blue on a clear day?",
+    "Rewrite the sentence in the active voice.",
+    "Give three ideas for a rainy-day activity with children.",
+    "Label this email subject as spam or not spam.",
+    "What does a compiler do?",
+    "List four cheap ways to make a rented flat feel more like home.",
+    "Why do we have leap years?",
+    "Extract every date mentioned in the text.",
+    "Correct the spelling mistakes in this sentence.",
+]
 VOCABULARY = (
-    "apples", "rivers", "trains", "clouds", "violins", "deserts", "tigers", "lamps", "oceans", "poems", "castles",
-    "engines", "gardens", "planets", "coins", "forests", "bridges", "kites", "islands", "mirrors", "glaciers",
-    "owls", "harbours", "chess", "lanterns", "volcanoes", "orchards", "comets", "ferries", "tulips", "robots",
-    "canyons", "pianos", "beetles", "marathons", "lighthouses", "sundials", "parrots", "quilts", "tunnels",
+    "apples",
+    "rivers",
+    "trains",
+    "clouds",
+    "violins",
+    "deserts",
+    "tigers",
+    "lamps",
+    "oceans",
+    "poems",
+    "castles",
+    "engines",
+    "gardens",
+    "planets",
+    "coins",
+    "forests",
+    "bridges",
+    "kites",
+    "islands",
+    "mirrors",
+    "glaciers",
+    "owls",
+    "harbours",
+    "chess",
+    "lanterns",
+    "volcanoes",
+    "orchards",
+    "comets",
+    "ferries",
+    "tulips",
+    "robots",
+    "canyons",
+    "pianos",
+    "beetles",
+    "marathons",
+    "lighthouses",
+    "sundials",
+    "parrots",
+    "quilts",
+    "tunnels",
 )
 
 
@@ -64,8 +107,9 @@ class ScriptedModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         answer = self.reply(str(messages[-1].content), kwargs.get("seed") or 0)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer))])
 
@@ -75,11 +119,14 @@ def fresh_task(seed: int, salt: int = 0) -> str:
     return "Describe " + ", ".join(random.Random(seed * 101 + salt).sample(VOCABULARY, 6)) + "."
 
 
-# --- parsing and filters (synthlab.instruct) ---------------------------------------------------------
+# --- parsing and filters (synthlab.generation.instructions.filters) ---------------------------------------------------------
+
 
 def test_parse_instruction_list_keeps_list_items_only():
-    answer = ("Sure! Here are some tasks:\n1. **Task 1:** Name three rivers.\n2) \"Define a noun.\"\n"
-              "- Instruction: Sort these numbers: 3, 1, 2.\n3. 2.1: Name three rivers.\nI hope this helps!")
+    answer = (
+        'Sure! Here are some tasks:\n1. **Task 1:** Name three rivers.\n2) "Define a noun."\n'
+        "- Instruction: Sort these numbers: 3, 1, 2.\n3. 2.1: Name three rivers.\nI hope this helps!"
+    )
     parsed = parse_instruction_list(answer)
     assert parsed["instructions"] == ["Name three rivers.", "Define a noun.", "Sort these numbers: 3, 1, 2."]
     assert parsed["text"].splitlines() == parsed["instructions"]
@@ -96,16 +143,19 @@ def test_strip_markers_removes_stacked_numbering_but_not_numbers():
     assert strip_markers("3.5 times 2 is what?") == "3.5 times 2 is what?"
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("Name it.", "fewer than 4 words"),
-    ("word " * 151, "more than 150 words"),
-    ("Draw the outline of your town.", "mentions 'draw' (a text-only model cannot do it)"),
-    ("Describe this image in detail.", "mentions 'image' (a text-only model cannot do it)"),
-    ("Write a program that sorts a list.", "starts with 'Write a program'"),
-    ("- Name three rivers in Spain.", "starts with punctuation or a non-ASCII character"),
-    ("Name three rivers in", "unfinished (does not end like a sentence)"),
-    (None, "empty instruction"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Name it.", "fewer than 4 words"),
+        ("word " * 151, "more than 150 words"),
+        ("Draw the outline of your town.", "mentions 'draw' (a text-only model cannot do it)"),
+        ("Describe this image in detail.", "mentions 'image' (a text-only model cannot do it)"),
+        ("Write a program that sorts a list.", "starts with 'Write a program'"),
+        ("- Name three rivers in Spain.", "starts with punctuation or a non-ASCII character"),
+        ("Name three rivers in", "unfinished (does not end like a sentence)"),
+        (None, "empty instruction"),
+    ],
+)
 def test_instruction_problem_names_each_rule(text, reason):
     assert instruction_problem(text) == reason
 
@@ -124,9 +174,18 @@ def test_looks_like_instruction():
 
 def test_filter_instructions_records_why_and_grows_the_pool():
     pool = NoveltyPool(texts=SEEDS)
-    candidates = make_records([{"text": t} for t in [
-        "Summarise the text in one short sentence.", fresh_task(1), fresh_task(1) + " Now!", "Draw a cat.",
-        fresh_task(2)]])
+    candidates = make_records(
+        [
+            {"text": t}
+            for t in [
+                "Summarise the text in one short sentence.",
+                fresh_task(1),
+                fresh_task(1) + " Now!",
+                "Draw a cat.",
+                fresh_task(2),
+            ]
+        ]
+    )
     kept, removed = filter_instructions(candidates, pool)
     assert kept["text"].tolist() == [fresh_task(1), fresh_task(2)]
     assert removed["reason"].iloc[0].startswith("ROUGE-L 0.92 >= 0.7 with 'Summarise the text in one sentence.'")
@@ -139,8 +198,16 @@ def test_filter_instructions_records_why_and_grows_the_pool():
 
 def test_explode_and_mark_empty_keep_provenance():
     model = ScriptedModel(reply=lambda text, seed: "1. Name a river.\n2. Define a noun." if seed == 5 else "No.")
-    calls = generate(model, ["p1", "p2"], seed=5, conditions=[{"demos": ["a"]}, {"demos": ["b"]}],
-                     parse=parse_instruction_list, method="unit", round=3, progress=False)
+    calls = generate(
+        model,
+        ["p1", "p2"],
+        seed=5,
+        conditions=[{"demos": ["a"]}, {"demos": ["b"]}],
+        parse=parse_instruction_list,
+        method="unit",
+        round=3,
+        progress=False,
+    )
     calls = mark_empty(calls, "instructions", "no list")
     assert calls["error"].tolist() == [None, "no list"]
     assert calls["raw"].iloc[1] == "No."
@@ -163,26 +230,39 @@ def test_check_instructions_rejects_bad_input():
 
 # --- Self-Instruct ------------------------------------------------------------------------------------
 
+
 def listed_tasks(prompt: str) -> list[str]:
     return re.findall(r"^\d+\. (.+)$", prompt, flags=re.MULTILINE)
 
 
 def bootstrapper(text: str, seed: int) -> str:
     """Two new tasks, a copy of the first task shown, and a task a text model cannot do."""
-    return (f"Here you go:\n1. {fresh_task(seed)}\n2. {fresh_task(seed, 1)}\n3. {listed_tasks(text)[0]}\n"
-            "4. Draw a picture of a cat.")
+    return (
+        f"Here you go:\n1. {fresh_task(seed)}\n2. {fresh_task(seed, 1)}\n3. {listed_tasks(text)[0]}\n"
+        "4. Draw a picture of a cat."
+    )
 
 
 def test_self_instruct_grows_the_pool_and_counts_every_decision():
-    result = self_instruct(ScriptedModel(reply=bootstrapper), SEEDS + SEEDS[:2], steps=3, prompts_per_step=2,
-                           seed=7, progress=False)
+    result = self_instruct(
+        ScriptedModel(reply=bootstrapper),
+        SEEDS + SEEDS[:2],
+        steps=3,
+        prompts_per_step=2,
+        seed=7,
+        progress=False,
+    )
     steps = result.steps
     assert steps["step"].tolist() == [0, 1, 2] and steps["calls"].eq(2).all() and steps["failed_calls"].eq(0).all()
     assert steps["offered"].eq(8).all()
     assert (steps["accepted"] + steps["rejected_quality"] + steps["rejected_novelty"]).eq(steps["offered"]).all()
     assert steps["accepted"].eq(4).all() and steps["rejected_quality"].eq(2).all()
     assert steps["rejection_rate"].eq(0.5).all() and steps["novelty_rejection_rate"].eq(2 / 6).all()
-    assert steps["pool_size"].tolist() == [14, 18, 22]  # 10 distinct seeds (duplicates count once) + 4 per step
+    assert steps["pool_size"].tolist() == [
+        14,
+        18,
+        22,
+    ]  # 10 distinct seeds (duplicates count once) + 4 per step
     assert steps["machine_size"].tolist() == [4, 8, 12]
     assert result.kept["text"].tolist() == result.pool.texts[10:]
     assert len(result.kept) + len(result.removed) == steps["offered"].sum()
@@ -220,20 +300,24 @@ def test_a_model_that_never_writes_a_list_ends_the_loop_with_a_report():
 
 
 def test_a_model_that_only_copies_ends_the_loop_with_the_commonest_reason():
-    model = ScriptedModel(reply=lambda text, seed: "\n".join(f"{i}. {task}" for i, task in
-                                                             enumerate(listed_tasks(text), 1)))
+    model = ScriptedModel(
+        reply=lambda text, seed: "\n".join(f"{i}. {task}" for i, task in enumerate(listed_tasks(text), 1))
+    )
     with pytest.warns(UserWarning, match="every candidate was rejected.*ROUGE-L 1.00"):
         result = self_instruct(model, SEEDS, steps=9, patience=2, progress=False)
     assert len(result.steps) == 2 and result.steps["rejection_rate"].eq(1.0).all()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"seeds": []}, "seeds is empty"),
-    ({"steps": 0}, "steps must be >= 1"),
-    ({"n_machine": -1}, "n_machine must be >= 0"),
-    ({"target": 0}, "target must be >= 1"),
-    ({"threshold": 0}, "threshold must be in"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seeds": []}, "seeds is empty"),
+        ({"steps": 0}, "steps must be >= 1"),
+        ({"n_machine": -1}, "n_machine must be >= 0"),
+        ({"target": 0}, "target must be >= 1"),
+        ({"threshold": 0}, "threshold must be in"),
+    ],
+)
 def test_self_instruct_rejects_bad_arguments(kwargs, message):
     arguments = {"seeds": SEEDS, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -246,6 +330,7 @@ def test_self_instruct_prompt_lists_the_tasks():
 
 
 # --- Explore-Instruct ---------------------------------------------------------------------------------
+
 
 def explorer(text: str, seed: int) -> str:
     if match := re.search(r"subtopics of (.+?)(?: \(within .*\))?\?", text):
@@ -290,10 +375,14 @@ def test_explore_instruct_with_an_unparseable_model_reports_zero_coverage():
     assert result.kept.empty and result.coverage == 0.0
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"root": " "}, "root must name a domain"), ({"depth": 0}, "depth must be >= 1"),
-    ({"per_leaf": 0}, "per_leaf must be >= 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"root": " "}, "root must name a domain"),
+        ({"depth": 0}, "depth must be >= 1"),
+        ({"per_leaf": 0}, "per_leaf must be >= 1"),
+    ],
+)
 def test_explore_instruct_rejects_bad_arguments(kwargs, message):
     arguments = {"root": "math", **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -302,10 +391,13 @@ def test_explore_instruct_rejects_bad_arguments(kwargs, message):
 
 def test_parse_subtopics_strips_numbering():
     assert parse_subtopics("1. 1. Algebra\n2. Geometry: shapes\n3. algebra") == {
-        "text": "Algebra\nGeometry", "subtopics": ["Algebra", "Geometry"]}
+        "text": "Algebra\nGeometry",
+        "subtopics": ["Algebra", "Geometry"],
+    }
 
 
 # --- Evol-Instruct ------------------------------------------------------------------------------------
+
 
 def evolver(text: str, seed: int) -> str:
     parent = text.rsplit("Instruction: ", 1)[1]
@@ -360,27 +452,39 @@ def test_elimination_rates_by_type_and_generation():
 
 def test_eliminate_catches_chatter_copies_and_generation_errors():
     prompt = evolve_prompt("Why do we have leap years?", "deepen").to_string()
-    rows = make_records([
-        {"text": "I'd be happy to help with that request today.", "prompt": prompt},
-        {"text": "Rewrite the following instruction to make it a bit harder please.", "prompt": prompt},
-        {"text": "If it asks about an issue, ask about the issue in more depth.", "prompt": prompt},
-        {"text": None, "prompt": prompt, "error": "RuntimeError: boom"},
-        {"text": "Why do we have leap years?\n\nThis rewrite adds depth.", "prompt": prompt},
-        {"text": "Why do we have leap years, and how did the Julian calendar handle them?", "prompt": prompt},
-    ])
+    rows = make_records(
+        [
+            {"text": "I'd be happy to help with that request today.", "prompt": prompt},
+            {"text": "Rewrite the following instruction to make it a bit harder please.", "prompt": prompt},
+            {"text": "If it asks about an issue, ask about the issue in more depth.", "prompt": prompt},
+            {"text": None, "prompt": prompt, "error": "RuntimeError: boom"},
+            {"text": "Why do we have leap years?\n\nThis rewrite adds depth.", "prompt": prompt},
+            {
+                "text": "Why do we have leap years, and how did the Julian calendar handle them?",
+                "prompt": prompt,
+            },
+        ]
+    )
     rows["params"] = [{"parent": "Why do we have leap years?", "evolution": "deepen"}] * len(rows)
     kept, removed = eliminate(rows)
     assert removed["reason"].tolist() == [
-        "chatter or refusal \"I'd\"", "prompt artefact 'Rewrite the following instruction'",
-        "copies the evolving prompt", "generation error: RuntimeError: boom",
-        "more than one line (a list, or the rewrite followed by commentary)"]
+        'chatter or refusal "I\'d"',
+        "prompt artefact 'Rewrite the following instruction'",
+        "copies the evolving prompt",
+        "generation error: RuntimeError: boom",
+        "more than one line (a list, or the rewrite followed by commentary)",
+    ]
     assert kept["text"].str.startswith("Why do we have leap years, and").all()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"instructions": []}, "instructions is empty"), ({"generations": 0}, "generations must be >= 1"),
-    ({"evolutions": ["mutate"]}, "evolutions must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"instructions": []}, "instructions is empty"),
+        ({"generations": 0}, "generations must be >= 1"),
+        ({"evolutions": ["mutate"]}, "evolutions must be a non-empty list"),
+    ],
+)
 def test_evol_instruct_rejects_bad_arguments(kwargs, message):
     arguments = {"instructions": SEEDS, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -390,6 +494,7 @@ def test_evol_instruct_rejects_bad_arguments(kwargs, message):
 
 
 # --- the embedded model -------------------------------------------------------------------------------
+
 
 @pytest.mark.integration
 def test_one_self_instruct_step_and_one_evolution_on_the_embedded_model(local_model):

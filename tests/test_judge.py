@@ -4,14 +4,15 @@ import pandas as pd
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from synthlab.judge import judge_agreement, judge_labels
-from synthlab.local_model import ChatLocalLlama
+from synthlab.evaluation.judge import judge_agreement, judge_labels
+from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import ScriptedModel
 
 
 def _frame():
-    return pd.DataFrame({"text": ["great film", "awful film", "fine film"],
-                         "label": ["positive", "negative", "positive"]})
+    return pd.DataFrame(
+        {"text": ["great film", "awful film", "fine film"], "label": ["positive", "negative", "positive"]}
+    )
 
 
 def test_free_text_answers_are_parsed_and_compared_with_gold():

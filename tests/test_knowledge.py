@@ -3,13 +3,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from synthlab.knowledge import (
+from synthlab.directions.knowledge import (
     concept_coverage,
     generate_with_knowledge,
     load_concepts,
     retrieve,
 )
-from synthlab.reviews import generate_reviews
+from synthlab.generation.tasks import generate_reviews
 from tests.fake_models import EchoSeedModel
 
 
@@ -53,8 +53,10 @@ def test_retrieve_rejects_bad_input():
 
 
 def test_concept_coverage():
-    scores = concept_coverage(["Great jump-scares and a fine soundtrack.", None, "Nothing here."],
-                              [["jump scare", "soundtrack"], ["villain"], ["CGI"]])
+    scores = concept_coverage(
+        ["Great jump-scares and a fine soundtrack.", None, "Nothing here."],
+        [["jump scare", "soundtrack"], ["villain"], ["CGI"]],
+    )
     assert scores.tolist()[0] == 1.0 and pd.isna(scores.iloc[1]) and scores.iloc[2] == 0.0
     with pytest.raises(ValueError, match="align"):
         concept_coverage(["a"], [])
@@ -73,4 +75,10 @@ def test_knowledge_rows_match_the_attribute_rows_but_for_the_facts():
 @pytest.mark.integration
 def test_knowledge_generation_on_the_embedded_model(local_model):
     rows = generate_with_knowledge(local_model, 2, load_concepts(), k=1, progress=False)
-    assert len(rows) == 2 and concept_coverage(rows["text"].tolist(), [p["concepts"] for p in rows["params"]]).dropna().between(0, 1).all()
+    assert (
+        len(rows) == 2
+        and concept_coverage(rows["text"].tolist(), [p["concepts"] for p in rows["params"]])
+        .dropna()
+        .between(0, 1)
+        .all()
+    )

@@ -7,7 +7,7 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from synthlab.local_model import ChatLocalLlama
+from synthlab.llm.local import ChatLocalLlama
 
 
 class _LocalModelCapabilities:

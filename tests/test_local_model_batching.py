@@ -1,4 +1,4 @@
-"""Continuous batching (synthlab.batching) with a scripted decoder, and ChatLocalLlama's batched path
+"""Continuous batching (synthlab.llm.batching) with a scripted decoder, and ChatLocalLlama's batched path
 with the real model (integration)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from synthlab.batching import (
+from synthlab.llm.batching import (
     BLOCK,
     BatchRequest,
     ContinuousBatcher,
@@ -16,7 +16,7 @@ from synthlab.batching import (
     _utf8_pending,
     reusable_prefix,
 )
-from synthlab.local_model import ChatLocalLlama
+from synthlab.llm.local import ChatLocalLlama
 
 END = 0
 
@@ -24,8 +24,13 @@ END = 0
 class ScriptedSlots:
     """A decoder whose sampled tokens are ``scripts[seed]`` in order; token t reads as chr(96 + t)."""
 
-    def __init__(self, scripts: dict[int, list[int]], n_ctx: int = 64, fail_start_seed: int | None = None,
-                 fail_step_once: bool = False) -> None:
+    def __init__(
+        self,
+        scripts: dict[int, list[int]],
+        n_ctx: int = 64,
+        fail_start_seed: int | None = None,
+        fail_step_once: bool = False,
+    ) -> None:
         self.scripts = scripts
         self.n_ctx = n_ctx
         self.fail_start_seed = fail_start_seed
@@ -71,12 +76,24 @@ class ScriptedSlots:
 
 
 def request(seed: int, max_tokens: int = 10, prompt_len: int = 3, stop: list[str] | None = None) -> BatchRequest:
-    return BatchRequest(prompt_tokens=list(range(1, prompt_len + 1)), max_tokens=max_tokens, temperature=0.8,
-                        top_p=0.95, seed=seed, stop=stop or [])
+    return BatchRequest(
+        prompt_tokens=list(range(1, prompt_len + 1)),
+        max_tokens=max_tokens,
+        temperature=0.8,
+        top_p=0.95,
+        seed=seed,
+        stop=stop or [],
+    )
 
 
-SCRIPTS = {0: [1, 2, END], 1: [3, 3, 3, 3, 3, 3, 3, END], 2: [END], 3: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-           4: [2, 1, 2, END], 5: [8, 9, END]}
+SCRIPTS = {
+    0: [1, 2, END],
+    1: [3, 3, 3, 3, 3, 3, 3, END],
+    2: [END],
+    3: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    4: [2, 1, 2, END],
+    5: [8, 9, END],
+}
 
 
 @pytest.mark.parametrize("n_slots", [1, 2, 4, 8])
@@ -122,7 +139,10 @@ def test_prompt_is_evaluated_in_blocks_from_position_zero():
     ContinuousBatcher(backend, 2).submit(request(0, prompt_len=2 * BLOCK + 5)).result(timeout=10)
     prompt_feeds = [feeds[0] for feeds in backend.feeds if feeds[0].prompt]
     assert [(len(f.tokens), f.position, f.sample) for f in prompt_feeds] == [
-        (BLOCK, 0, False), (BLOCK, BLOCK, False), (5, 2 * BLOCK, True)]
+        (BLOCK, 0, False),
+        (BLOCK, BLOCK, False),
+        (5, 2 * BLOCK, True),
+    ]
     generated = [feeds[0] for feeds in backend.feeds if not feeds[0].prompt]
     assert [f.position for f in generated] == [2 * BLOCK + 5, 2 * BLOCK + 6]
 
@@ -135,14 +155,17 @@ def test_prompt_evaluation_starts_after_the_tokens_the_slot_holds():
     assert [(len(f.tokens), f.position) for f in prompt_feeds] == [(BLOCK, BLOCK), (5, 2 * BLOCK)]
 
 
-@pytest.mark.parametrize(("held", "prompt", "expected"), [
-    ([], list(range(40)), 0),
-    (list(range(40)), list(range(40)), 32),  # the whole prompt is held: its last block is evaluated again
-    (list(range(40)), list(range(32)), 16),  # at least one token is left to evaluate
-    (list(range(20)), list(range(40)), 16),  # only whole blocks
-    (list(range(16)) + [-1] * 20, list(range(40)), 16),
-    ([-1] + list(range(1, 40)), list(range(40)), 0),
-])
+@pytest.mark.parametrize(
+    ("held", "prompt", "expected"),
+    [
+        ([], list(range(40)), 0),
+        (list(range(40)), list(range(40)), 32),  # the whole prompt is held: its last block is evaluated again
+        (list(range(40)), list(range(32)), 16),  # at least one token is left to evaluate
+        (list(range(20)), list(range(40)), 16),  # only whole blocks
+        (list(range(16)) + [-1] * 20, list(range(40)), 16),
+        ([-1] + list(range(1, 40)), list(range(40)), 0),
+    ],
+)
 def test_reusable_prefix_counts_whole_shared_blocks(held, prompt, expected):
     assert reusable_prefix(held, prompt) == expected
 
@@ -157,7 +180,11 @@ def test_a_failing_request_does_not_break_the_others():
         too_long.result(timeout=10)
     with pytest.raises(RuntimeError, match="cannot start"):
         cannot_start.result(timeout=10)
-    assert [future.result(timeout=10).text for future in fine] == ["ab", "ccccc", "hi"]  # n_ctx 8 - 3 = 5 tokens
+    assert [future.result(timeout=10).text for future in fine] == [
+        "ab",
+        "ccccc",
+        "hi",
+    ]  # n_ctx 8 - 3 = 5 tokens
     assert [future.result().finish_reason for future in fine] == ["stop", "length", "stop"]
 
 
@@ -200,15 +227,28 @@ def test_n_parallel_does_not_change_the_cache_key():
 
 @pytest.mark.integration
 def test_batched_texts_equal_sequential_texts(local_model):
-    from synthlab.generate import generate
+    from synthlab.llm.generate import generate
 
-    prompts = ["Name a fruit.", "Write one word about rain.", "Say hello to a cat.",
-               "Write a short review of a western.", "Name a colour.", "Give a movie title."]
+    prompts = [
+        "Name a fruit.",
+        "Write one word about rain.",
+        "Say hello to a cat.",
+        "Write a short review of a western.",
+        "Name a colour.",
+        "Give a movie title.",
+    ]
     model = local_model.model_copy(update={"max_tokens": 24, "temperature": 0.9, "n_parallel": 4})
     sequential = model.model_copy(update={"n_parallel": 1})
     alone = [sequential.invoke(prompt, seed=100 + k) for k, prompt in enumerate(prompts)]
-    batched = generate(model, prompts, seed=100, max_concurrency=6, group_prefixes=False, progress=False,
-                       parse=lambda text: {"text": text})
+    batched = generate(
+        model,
+        prompts,
+        seed=100,
+        max_concurrency=6,
+        group_prefixes=False,
+        progress=False,
+        parse=lambda text: {"text": text},
+    )
     assert batched["raw"].tolist() == [message.content for message in alone]
     loaded = model._model_for({})
     assert max(loaded.batchers[4].batch_sizes) > 1, "the calls were decoded together"

@@ -2,14 +2,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.noise import detection_report, flag_top, plant_label_noise, plot_removal_curves, removal_curve
+from synthlab.curation.noise import (
+    detection_report,
+    flag_top,
+    plant_label_noise,
+    plot_removal_curves,
+    removal_curve,
+)
 
 
 def _frame(n: int = 40) -> pd.DataFrame:
     words = {"positive": "good great fine", "negative": "bad awful poor"}
     labels = ["positive", "negative"] * (n // 2)
-    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [f"{words[y]} film {i}" for i, y in enumerate(labels)],
-                         "label": labels})
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [f"{words[y]} film {i}" for i, y in enumerate(labels)],
+            "label": labels,
+        }
+    )
 
 
 def test_plant_label_noise_flips_exactly_the_share_and_records_the_truth():
@@ -28,12 +39,15 @@ def test_plant_label_noise_draws_among_other_labels_for_many_classes():
     assert set(noisy["label"]) <= {"x", "y", "z"}
 
 
-@pytest.mark.parametrize("frame, share, message", [
-    (_frame(), 1.5, "between 0 and 1"),
-    (_frame().assign(label="positive"), 0.3, "single class"),
-    (_frame().assign(label=None), 0.3, "missing"),
-    (_frame().drop(columns="label"), 0.3, "label"),
-])
+@pytest.mark.parametrize(
+    "frame, share, message",
+    [
+        (_frame(), 1.5, "between 0 and 1"),
+        (_frame().assign(label="positive"), 0.3, "single class"),
+        (_frame().assign(label=None), 0.3, "missing"),
+        (_frame().drop(columns="label"), 0.3, "label"),
+    ],
+)
 def test_plant_label_noise_rejects_bad_input(frame, share, message):
     with pytest.raises((ValueError, KeyError), match=message):
         plant_label_noise(frame, share)

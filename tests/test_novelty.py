@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthlab.novelty import NoveltyPool, copy_rate, lcs_length, max_rouge_l, rouge_l
+from synthlab.core.text import NoveltyPool, copy_rate, lcs_length, max_rouge_l, rouge_l
 
 
 def test_lcs_and_rouge_l_match_hand_computed_values():

@@ -1,12 +1,11 @@
-"""Tests of synthlab.pairwise: both orders judged, verdicts mapped back, bias and gold measured."""
+"""Tests of synthlab.evaluation.pairwise: both orders judged, verdicts mapped back, bias and gold measured."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from synthlab.llm import ChatLocalLlama
-from synthlab.pairwise import (
+from synthlab.evaluation.pairwise import (
     constrain_to_choices,
     gold_agreement,
     judge_pair,
@@ -17,12 +16,14 @@ from synthlab.pairwise import (
     shuffled_pairs,
     verdict_parser,
 )
+from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import EchoSeedModel, ScriptedModel
 
 
 def pairs_of(a: list[str], b: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"question": "Which is better?", "system_a": "x", "system_b": "y", "output_a": a,
-                         "output_b": b})
+    return pd.DataFrame(
+        {"question": "Which is better?", "system_a": "x", "system_b": "y", "output_a": a, "output_b": b}
+    )
 
 
 def test_a_fair_judge_is_consistent_and_maps_the_swapped_order_back():
@@ -40,8 +41,9 @@ def test_a_judge_that_always_says_a_is_all_position_bias():
     assert judged["status"].eq("inconsistent").all() and judged["outcome"].eq("tie").all()
     bias = position_bias(judged)
     assert bias["inconsistent_rate"] == 1 and bias["first_slot_share"] == 1 and bias["favoured_slot"] == "first"
-    dropped = judge_pairs(ScriptedModel(answers={}, default="A"), pairs_of(["p"], ["r"]), inconsistent="drop",
-                          progress=False)
+    dropped = judge_pairs(
+        ScriptedModel(answers={}, default="A"), pairs_of(["p"], ["r"]), inconsistent="drop", progress=False
+    )
     assert dropped["outcome"].isna().all()
 
 
@@ -61,8 +63,9 @@ def test_unparseable_replies_are_recorded_not_dropped():
 
 
 def test_ties_when_allowed():
-    judged = judge_pairs(ScriptedModel(answers={}, default="tie"), pairs_of(["p"], ["r"]), allow_ties=True,
-                         progress=False)
+    judged = judge_pairs(
+        ScriptedModel(answers={}, default="tie"), pairs_of(["p"], ["r"]), allow_ties=True, progress=False
+    )
     assert judged["outcome"].tolist() == ["tie"] and judged["status"].tolist() == ["consistent"]
 
 
@@ -71,9 +74,18 @@ def test_judge_pair_returns_one_result():
     assert result["outcome"] == "A" and result["status"] == "consistent"
 
 
-@pytest.mark.parametrize("reply, verdict", [("A", "A"), ('{"label": "B"}', "B"), ('"B"', "B"), ("B.", "B"),
-                                            ("I think the answer is B", "B"), ("Text A is better.", "A"),
-                                            ('{ "label" : "A"', "A")])
+@pytest.mark.parametrize(
+    "reply, verdict",
+    [
+        ("A", "A"),
+        ('{"label": "B"}', "B"),
+        ('"B"', "B"),
+        ("B.", "B"),
+        ("I think the answer is B", "B"),
+        ("Text A is better.", "A"),
+        ('{ "label" : "A"', "A"),
+    ],
+)
 def test_verdict_parser_reads_free_text(reply, verdict):
     assert verdict_parser()(reply) == {"verdict": verdict}
 
@@ -120,8 +132,9 @@ def test_gold_agreement_of_a_one_slot_judge_is_chance():
 
 
 def test_gold_agreement_needs_an_answer():
-    judged = judge_pairs(ScriptedModel(answers={}, default="??"), pairs_of(["p"], ["r"]).assign(gold="A"),
-                         progress=False)
+    judged = judge_pairs(
+        ScriptedModel(answers={}, default="??"), pairs_of(["p"], ["r"]).assign(gold="A"), progress=False
+    )
     with pytest.raises(ValueError, match="no pair has an outcome"):
         gold_agreement(judged)
 
@@ -140,8 +153,9 @@ def test_round_robin_pairs_every_two_systems_per_item_and_skips_failures():
 @pytest.mark.integration
 def test_the_embedded_judge_answers_both_orders():
     judge = ChatLocalLlama(temperature=0, max_tokens=16, cache=False)
-    result = judge_pair(judge, "Which movie review is more positive?", "A wonderful, moving film.",
-                        "A dull, lifeless mess.")
+    result = judge_pair(
+        judge, "Which movie review is more positive?", "A wonderful, moving film.", "A dull, lifeless mess."
+    )
     assert result["verdict_ab"] in {"A", "B"} and result["verdict_ba"] in {"A", "B"}
     assert result["status"] in {"consistent", "inconsistent"}
 

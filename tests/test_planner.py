@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from langchain_core.runnables import Runnable
 
-from synthlab.downstream import fit_classifier
-from synthlab.planner import (
+from synthlab.core.classifiers import fit_classifier
+from synthlab.directions.planner import (
     aspect_coverage,
     check_reviews,
     one_shot_with_plan,
@@ -34,8 +34,10 @@ def test_template_plans_are_seeded_balanced_and_distinct():
 
 
 def test_aspect_coverage_counts_whole_words_and_plurals():
-    scores = aspect_coverage(["The acting and the character are fine.", None, "Music!"],
-                             [["acting", "characters", "plot"], ["plot"], ["music"]])
+    scores = aspect_coverage(
+        ["The acting and the character are fine.", None, "Music!"],
+        [["acting", "characters", "plot"], ["plot"], ["music"]],
+    )
     assert scores.iloc[0] == pytest.approx(2 / 3) and pd.isna(scores.iloc[1]) and scores.iloc[2] == 1.0
     assert aspect_coverage(["reacting badly"], [["acting"]]).iloc[0] == 0.0
     with pytest.raises(ValueError, match="align"):
@@ -71,8 +73,13 @@ def test_a_review_whose_parts_all_fail_keeps_the_reason():
 
 
 def test_model_planner_falls_back_to_the_template_per_failed_plan():
-    model = ScriptedModel(answers={"List 2 aspects of a movie that a positive": "1. Acting\n2. Music",
-                                   "List 2 aspects": "I cannot help with that."}, default="A nice sentence.")
+    model = ScriptedModel(
+        answers={
+            "List 2 aspects of a movie that a positive": "1. Acting\n2. Music",
+            "List 2 aspects": "I cannot help with that.",
+        },
+        default="A nice sentence.",
+    )
     state = plan_graph(model, aspects=ASPECTS, k=2, planner="model", progress=False).invoke({"n": 2, "seed": 0})
     plans = state["plans"]
     assert plans.loc[0, "plan"] == ["Acting", "Music"] and plans.loc[0, "plan_source"] == "model"

@@ -5,7 +5,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.prompts import (
+from synthlab.generation.prompts import (
     TaskSpec,
     build_prompts,
     format_demos,
@@ -26,7 +26,7 @@ ATTRS = {"genre": ["comedy", "horror", "drama"], "style": ["formal", "casual"]}
 class Scripted(EchoSeedModel):
     """Answers with the next of ``answers`` (cycling)."""
 
-    answers: list[str] = []  # noqa: RUF012 - a pydantic field, copied per instance
+    answers: list[str] = []
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.calls += 1
@@ -46,9 +46,13 @@ def test_task_spec_parts_are_in_the_prompt():
 
 
 def test_any_task_and_no_role():
-    task = TaskSpec(text_type="news headline", label_type="topic", role=None,
-                    verbalizer={"sport": "sport", "business": "business", "world": "world news"},
-                    output_format="Reply with the headline only.")
+    task = TaskSpec(
+        text_type="news headline",
+        label_type="topic",
+        role=None,
+        verbalizer={"sport": "sport", "business": "business", "world": "world news"},
+        output_format="Reply with the headline only.",
+    )
     prompts, labels, _ = build_prompts(task, 3)
     assert labels == ["sport", "business", "world"]
     assert [m.type for m in prompts[0].to_messages()] == ["human"]
@@ -65,10 +69,12 @@ def test_conditions_are_seeded_and_recorded():
 
 @pytest.mark.parametrize("text", ["{label}", "{{x}}", "{label_words} and {conditions}", "}{", "{0}"])
 def test_braces_in_user_text_are_kept_verbatim(text):
-    task = TaskSpec(text_type="movie {review}", verbalizer={"pos{": "good {label}", "neg": "bad"},
-                    role="You are {role}.")
-    prompts, _, _ = build_prompts(task, 2, conditions=[{"genre": text}, {"words": text}],
-                                  demos=[(text, "pos{"), ("ok", "neg")])
+    task = TaskSpec(
+        text_type="movie {review}", verbalizer={"pos{": "good {label}", "neg": "bad"}, role="You are {role}."
+    )
+    prompts, _, _ = build_prompts(
+        task, 2, conditions=[{"genre": text}, {"words": text}], demos=[(text, "pos{"), ("ok", "neg")]
+    )
     rendered = prompts[0].to_string()
     assert rendered.count(text) >= 2  # in the demo and in the condition
     assert "movie {review}" in rendered and "good {label}" in rendered and "You are {role}." in rendered
@@ -106,8 +112,12 @@ def test_bad_inputs_raise_clear_errors():
 
 
 def test_propose_values_parses_dedupes_and_retries():
-    model = Scripted(answers=["Sure! Here are genres:\n1. Comedy - funny\n2. Horror\n3. comedy",
-                              "1. Drama\n2. Horror\n3. Western"])
+    model = Scripted(
+        answers=[
+            "Sure! Here are genres:\n1. Comedy - funny\n2. Horror\n3. comedy",
+            "1. Drama\n2. Horror\n3. Western",
+        ]
+    )
     assert propose_values(model, "movie genres", k=4) == ["Comedy", "Horror", "Drama", "Western"]
     assert model.calls == 2
 
@@ -134,11 +144,13 @@ def test_random_words():
 
 
 def test_two_stage_links_texts_to_titles():
-    model = ScriptedModel(answers={
-        "Its title: Night Train": "Sure! A gripping ride.",
-        "title of a positive": "Title: \"Night Train\"",
-        "title of a negative": "A sentence that is far too long to be any kind of title for a movie review at all, really",
-    })
+    model = ScriptedModel(
+        answers={
+            "Its title: Night Train": "Sure! A gripping ride.",
+            "title of a positive": 'Title: "Night Train"',
+            "title of a negative": "A sentence that is far too long to be any kind of title for a movie review at all, really",
+        }
+    )
     texts, titles = two_stage(model, TaskSpec(), 2, progress=False)
     assert len(titles) == 2 and titles["text"].iloc[0] == "Night Train"
     assert len(texts) == 2
@@ -149,8 +161,15 @@ def test_two_stage_links_texts_to_titles():
 
 
 def test_value_coverage():
-    records = pd.DataFrame({"params": [{"genre": "comedy", "style": "formal"}, {"genre": "comedy", "style": "casual"},
-                                       {"genre": "horror", "style": "formal"}]})
+    records = pd.DataFrame(
+        {
+            "params": [
+                {"genre": "comedy", "style": "formal"},
+                {"genre": "comedy", "style": "casual"},
+                {"genre": "horror", "style": "formal"},
+            ]
+        }
+    )
     table = value_coverage(records, ATTRS)
     assert table.loc["genre", "n_used"] == 2 and table.loc["genre", "coverage"] == pytest.approx(2 / 3)
     assert table.loc["style", "coverage"] == 1.0 and table.loc["genre", "max_share"] == pytest.approx(2 / 3)

@@ -1,19 +1,25 @@
-"""Tests of synthlab.ranking: Bradley-Terry and Elo from pairwise outcomes, and their refusals."""
+"""Tests of synthlab.evaluation.ranking: Bradley-Terry and Elo from pairwise outcomes, and their refusals."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from synthlab.ranking import bradley_terry, elo_ratings, matches
+from synthlab.evaluation.ranking import bradley_terry, elo_ratings, matches
 
 
 def games(rows: list[tuple[str, str, str | None]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["system_a", "system_b", "outcome"])
 
 
-LADDER = games([("strong", "middle", "A")] * 6 + [("middle", "strong", "A")] * 2 + [("middle", "weak", "A")] * 6
-               + [("weak", "middle", "A")] * 2 + [("strong", "weak", "A")] * 7 + [("strong", "weak", "tie")])
+LADDER = games(
+    [("strong", "middle", "A")] * 6
+    + [("middle", "strong", "A")] * 2
+    + [("middle", "weak", "A")] * 6
+    + [("weak", "middle", "A")] * 2
+    + [("strong", "weak", "A")] * 7
+    + [("strong", "weak", "tie")]
+)
 
 
 def test_bradley_terry_orders_a_clear_ladder_and_centres_on_1000():

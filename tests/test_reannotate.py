@@ -8,9 +8,13 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from synthlab.reannotate import (
-    DISCARD, SKIP, LabelStore, annotation_order, apply_decisions, dataset_fingerprint, plot_reannotation_curves,
-    reannotation_curve, simulate_annotation,
+from synthlab.annotation.store import DISCARD, SKIP, LabelStore, dataset_fingerprint
+from synthlab.curation.reannotate import (
+    annotation_order,
+    apply_decisions,
+    plot_reannotation_curves,
+    reannotation_curve,
+    simulate_annotation,
 )
 
 matplotlib.use("Agg")
@@ -18,8 +22,13 @@ LABELS = ["fresh", "rotten"]
 
 
 def reviews(n: int = 6) -> pd.DataFrame:
-    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [f"review number {i}" for i in range(n)],
-                         "label": [LABELS[i % 2] for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [f"review number {i}" for i in range(n)],
+            "label": [LABELS[i % 2] for i in range(n)],
+        }
+    )
 
 
 def lines(path) -> list[dict]:
@@ -106,12 +115,15 @@ def test_unknown_ids_and_decisions_are_refused(tmp_path):
     assert store.decisions().empty
 
 
-@pytest.mark.parametrize("frame, message", [
-    (reviews().iloc[:0], "no rows"),
-    (reviews().drop(columns="text"), "text_col 'text'"),
-    (reviews().assign(text=[1, "a", "b", "c", "d", "e"]), "not a string"),
-    (reviews().assign(id="same"), "repeated 'id'"),
-])
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (reviews().iloc[:0], "no rows"),
+        (reviews().drop(columns="text"), "text_col 'text'"),
+        (reviews().assign(text=[1, "a", "b", "c", "d", "e"]), "not a string"),
+        (reviews().assign(id="same"), "repeated 'id'"),
+    ],
+)
 def test_bad_frames_are_refused_with_the_fix(tmp_path, frame, message):
     with pytest.raises((ValueError, KeyError), match=message):
         LabelStore(tmp_path / "s.jsonl", frame, labels=LABELS)
@@ -127,7 +139,10 @@ def test_labels_must_be_distinct_and_not_actions(tmp_path):
 
 
 def test_random_order_is_a_seeded_permutation():
-    first, again = annotation_order(reviews(), "random", seed=1), annotation_order(reviews(), "random", seed=1)
+    first, again = (
+        annotation_order(reviews(), "random", seed=1),
+        annotation_order(reviews(), "random", seed=1),
+    )
     assert first == again and sorted(first) == sorted(reviews()["id"])
     assert annotation_order(reviews(), "random", seed=2) != first
 
@@ -141,9 +156,13 @@ def test_uncertainty_order_puts_the_most_suspicious_first():
 
 
 def test_uncertainty_order_defaults_to_the_cross_fitted_label_loss():
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(20)],
-                          "text": ["great lovely fun film"] * 10 + ["awful dull boring film"] * 10,
-                          "label": ["fresh"] * 10 + ["rotten"] * 10})
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(20)],
+            "text": ["great lovely fun film"] * 10 + ["awful dull boring film"] * 10,
+            "label": ["fresh"] * 10 + ["rotten"] * 10,
+        }
+    )
     frame.loc[3, "label"], frame.loc[13, "label"] = "rotten", "fresh"  # two planted mistakes
     assert set(annotation_order(frame)[:2]) == {"r3", "r13"}
 
@@ -194,16 +213,24 @@ def test_discarding_every_row_warns_and_bad_modes_raise():
 
 
 def test_the_reannotation_curve_measures_each_budget_and_mode():
-    train = pd.DataFrame({"id": [f"r{i}" for i in range(40)],
-                          "text": ["great lovely fun"] * 20 + ["awful dull boring"] * 20,
-                          "label": ["fresh"] * 20 + ["rotten"] * 20})
+    train = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(40)],
+            "text": ["great lovely fun"] * 20 + ["awful dull boring"] * 20,
+            "label": ["fresh"] * 20 + ["rotten"] * 20,
+        }
+    )
     train["true_label"] = train["label"]
     train.loc[:9, "label"] = "rotten"  # ten wrong labels
     decisions = decided([(f"r{i}", "fresh") for i in range(10)])
     test = train.assign(label=train["true_label"])
     curve = reannotation_curve(train, decisions, test, budgets=[0, 10])
-    assert curve[["budget", "mode"]].values.tolist() == [[0, "replace"], [0, "discard"], [10, "replace"],
-                                                          [10, "discard"]]
+    assert curve[["budget", "mode"]].values.tolist() == [
+        [0, "replace"],
+        [0, "discard"],
+        [10, "replace"],
+        [10, "discard"],
+    ]
     assert curve["noise_left"].tolist() == [0.25, 0.25, 0.0, 0.0]
     assert curve["relabelled"].tolist() == [0, 0, 10, 0] and curve["removed"].tolist() == [0, 0, 0, 10]
     assert curve["accuracy"].iloc[2] == 1.0

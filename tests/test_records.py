@@ -3,21 +3,48 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from synthlab.records import (
-    RECORD_COLUMNS, from_hf_dataset, load_jsonl, load_parquet, make_records, save_jsonl, save_parquet,
-    to_hf_dataset, validate_records,
+from synthlab.core.records import (
+    RECORD_COLUMNS,
+    from_hf_dataset,
+    load_jsonl,
+    load_parquet,
+    make_records,
+    save_jsonl,
+    save_parquet,
+    to_hf_dataset,
+    validate_records,
 )
 
 
 @pytest.fixture
 def records() -> pd.DataFrame:
-    return make_records([
-        {"text": "A warm film. Ünïcode ✓", "label": "positive", "method": "m", "model": "smol",
-         "prompt": "Write {x}", "params": {"temperature": 0.8, "topic": ["a", "b"], "nested": {"k": 1}},
-         "seed": 3, "round": 1, "aspect": "acting"},
-        {"text": None, "label": None, "method": "m", "model": "smol", "prompt": "p",
-         "params": {}, "seed": None, "parent_id": "abc", "error": "ValueError: empty", "aspect": None},
-    ])
+    return make_records(
+        [
+            {
+                "text": "A warm film. Ünïcode ✓",
+                "label": "positive",
+                "method": "m",
+                "model": "smol",
+                "prompt": "Write {x}",
+                "params": {"temperature": 0.8, "topic": ["a", "b"], "nested": {"k": 1}},
+                "seed": 3,
+                "round": 1,
+                "aspect": "acting",
+            },
+            {
+                "text": None,
+                "label": None,
+                "method": "m",
+                "model": "smol",
+                "prompt": "p",
+                "params": {},
+                "seed": None,
+                "parent_id": "abc",
+                "error": "ValueError: empty",
+                "aspect": None,
+            },
+        ]
+    )
 
 
 def test_schema_columns_come_first(records):

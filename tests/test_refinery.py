@@ -8,7 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.refinery import freeal, nearest_demos, small_loss_selection
+from synthlab.curation.refinery import freeal, nearest_demos, small_loss_selection
 from tests.fake_models import ScriptedModel
 
 LABELS = ["negative", "positive"]
@@ -22,8 +22,9 @@ class FollowTheDemos(BaseChatModel):
     def _llm_type(self) -> str:
         return "follow-the-demos"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         question = str(messages[-1].content)
         answer = "positive" if "lovely" in question or re.search(r"scene [13]\n", question) else "negative"
         for demo, reply in zip(messages[1:-1:2], messages[2:-1:2]):
@@ -35,8 +36,10 @@ class FollowTheDemos(BaseChatModel):
 def _rows(n: int = 24) -> pd.DataFrame:
     gold = ["positive", "negative"] * (n // 2)
     words = {"positive": "lovely", "negative": "dreadful"}
-    return pd.DataFrame({"text": [f"{words[y]} film scene {i}" for i, y in enumerate(gold)], "label": gold},
-                        index=range(500, 500 + n))
+    return pd.DataFrame(
+        {"text": [f"{words[y]} film scene {i}" for i, y in enumerate(gold)], "label": gold},
+        index=range(500, 500 + n),
+    )
 
 
 def test_small_loss_selection_takes_a_share_of_each_label():
@@ -52,8 +55,12 @@ def test_small_loss_selection_refuses_a_single_label():
 
 
 def test_nearest_demos_gives_the_most_similar_row_of_each_label_truncated():
-    pool = pd.DataFrame({"text": ["dreadful film scene one two three", "lovely film", "lovely music"],
-                         "llm_label": ["negative", "positive", "positive"]})
+    pool = pd.DataFrame(
+        {
+            "text": ["dreadful film scene one two three", "lovely film", "lovely music"],
+            "llm_label": ["negative", "positive", "positive"],
+        }
+    )
     demos = nearest_demos("lovely music here", pool, LABELS, label_col="llm_label", max_words=3)
     assert demos["label"].tolist() == LABELS
     assert demos["text"].tolist() == ["dreadful film scene", "lovely music"]
@@ -87,12 +94,15 @@ def test_freeal_warns_and_stops_when_the_llm_names_one_label():
     assert stuck.rows["llm_label"].eq("positive").all()
 
 
-@pytest.mark.parametrize("frame, kwargs, error, message", [
-    (_rows().assign(text=[None] + ["fine"] * 23), {}, ValueError, "missing or empty"),
-    (_rows().drop(columns="text"), {}, KeyError, "text"),
-    (_rows(), {"gold_col": "gold"}, KeyError, "gold"),
-    (_rows(), {"rounds": -1}, ValueError, "rounds"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, error, message",
+    [
+        (_rows().assign(text=[None] + ["fine"] * 23), {}, ValueError, "missing or empty"),
+        (_rows().drop(columns="text"), {}, KeyError, "text"),
+        (_rows(), {"gold_col": "gold"}, KeyError, "gold"),
+        (_rows(), {"rounds": -1}, ValueError, "rounds"),
+    ],
+)
 def test_freeal_refuses_bad_input_clearly(frame, kwargs, error, message):
     with pytest.raises(error, match=message):
         freeal(ScriptedModel(answers={}), frame, LABELS, progress=False, **kwargs)
@@ -100,8 +110,12 @@ def test_freeal_refuses_bad_input_clearly(frame, kwargs, error, message):
 
 @pytest.mark.integration
 def test_freeal_round_zero_with_the_embedded_model(local_model):
-    rows = pd.DataFrame({"text": ["A warm, funny and moving film.", "Dull, long and badly acted."],
-                         "label": ["positive", "negative"]})
+    rows = pd.DataFrame(
+        {
+            "text": ["A warm, funny and moving film.", "Dull, long and badly acted."],
+            "label": ["positive", "negative"],
+        }
+    )
     result = freeal(local_model, rows, LABELS, rounds=0, progress=False)
     assert result.rows["llm_label"].isin(LABELS).all()
     assert result.table.loc[0, "llm_calls"] == 2 and 0 <= result.table.loc[0, "accuracy"] <= 1

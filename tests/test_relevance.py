@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-import synthlab.relevance as relevance
-from synthlab.relevance import (
-    chamfer_distance, embedding_map, mean_pairwise_cosine, remote_clique, vendi_score,
+import synthlab.evaluation.diversity as relevance
+from synthlab.evaluation.diversity import (
+    chamfer_distance,
+    embedding_map,
+    mean_pairwise_cosine,
+    remote_clique,
+    vendi_score,
 )
 
 IDENTICAL = ["the cat sat", "the cat sat", "the cat sat"]

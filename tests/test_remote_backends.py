@@ -12,8 +12,9 @@ import urllib.request
 
 import pytest
 
-from synthlab.generate import generate
-from synthlab.llm import embedded_model_path, get_chat_model
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import generate
+from synthlab.llm.loading import embedded_model_path
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +30,11 @@ def _serve(arguments: list[str], log_path) -> tuple[subprocess.Popen, str]:
     its ``/v1/models`` answers; return the process and the base URL."""
     port = _free_port()
     log = log_path.open("wb")  # a file, not a pipe: the server logs a lot and a full pipe would block it
-    process = subprocess.Popen([sys.executable, *arguments, "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, *arguments, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 60
     while True:
@@ -47,9 +51,19 @@ def _serve(arguments: list[str], log_path) -> tuple[subprocess.Popen, str]:
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     """``python -m llama_cpp.server`` serving the embedded GGUF; stopped after the tests."""
-    process, base_url = _serve(["-m", "llama_cpp.server", "--model", str(embedded_model_path()),
-                                "--model_alias", "smollm2", "--n_ctx", "2048"],
-                               tmp_path_factory.mktemp("server") / "server.log")
+    process, base_url = _serve(
+        [
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(embedded_model_path()),
+            "--model_alias",
+            "smollm2",
+            "--n_ctx",
+            "2048",
+        ],
+        tmp_path_factory.mktemp("server") / "server.log",
+    )
     yield base_url
     process.terminate()
     process.wait(timeout=20)
@@ -57,17 +71,19 @@ def llama_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def synthlab_server(tmp_path_factory):
-    """``python -m synthlab.serve --parallel 2`` (the embedded model); stopped after the tests."""
-    process, base_url = _serve(["-m", "synthlab.serve", "--parallel", "2"],
-                               tmp_path_factory.mktemp("serve") / "serve.log")
+    """``python -m synthlab.llm.serve --parallel 2`` (the embedded model); stopped after the tests."""
+    process, base_url = _serve(
+        ["-m", "synthlab.llm.serve", "--parallel", "2"], tmp_path_factory.mktemp("serve") / "serve.log"
+    )
     yield base_url
     process.terminate()
     process.wait(timeout=20)
 
 
 def test_synthlab_serve_answers_concurrent_rows_like_the_embedded_model(synthlab_server, local_model):
-    remote = get_chat_model("openai", base_url=synthlab_server, model="smollm2", temperature=0.9,
-                            max_tokens=24, cache=False)
+    remote = get_chat_model(
+        "openai", base_url=synthlab_server, model="smollm2", temperature=0.9, max_tokens=24, cache=False
+    )
     prompts = ["Write a movie title.", "Write a book title."]
     records = generate(remote, prompts, n=2, seed=3, max_concurrency=2, progress=False)
     assert records["error"].isna().all() and (records["model"] == "smollm2").all()
@@ -76,8 +92,14 @@ def test_synthlab_serve_answers_concurrent_rows_like_the_embedded_model(synthlab
 
 
 def test_openai_backend_generates_through_the_loopback_server(llama_server, tmp_path):
-    model = get_chat_model("openai", base_url=llama_server, model="smollm2", temperature=0.8,
-                           max_tokens=24, cache=tmp_path / "cache.sqlite")
+    model = get_chat_model(
+        "openai",
+        base_url=llama_server,
+        model="smollm2",
+        temperature=0.8,
+        max_tokens=24,
+        cache=tmp_path / "cache.sqlite",
+    )
     records = generate(model, ["Write a movie title.", "Write a book title."], n=2, seed=3, progress=False)
     assert records["error"].isna().all() and records["text"].str.len().gt(0).all()
     assert (records["model"] == "smollm2").all()
@@ -87,8 +109,9 @@ def test_openai_backend_generates_through_the_loopback_server(llama_server, tmp_
 
 
 def test_openai_backend_seed_is_reproducible(llama_server):
-    model = get_chat_model("openai", base_url=llama_server, model="smollm2", temperature=0.9,
-                           max_tokens=16, cache=False)
+    model = get_chat_model(
+        "openai", base_url=llama_server, model="smollm2", temperature=0.9, max_tokens=16, cache=False
+    )
     assert model.invoke("Name a fruit.", seed=4).content == model.invoke("Name a fruit.", seed=4).content
 
 

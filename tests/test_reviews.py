@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthlab.reviews import ATTRIBUTES, generate_reviews, review_prompts
+from synthlab.generation.tasks import ATTRIBUTES, generate_reviews, review_prompts
 from tests.fake_models import EchoSeedModel
 
 

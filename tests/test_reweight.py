@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthlab.downstream import train_and_test
-from synthlab.noise import plant_label_noise
-from synthlab.reweight import (
+from synthlab.core.classifiers import train_and_test
+from synthlab.curation.noise import plant_label_noise
+from synthlab.curation.reweight import (
     count_naive_bayes,
     effective_size,
     noise_robust_weights,
@@ -21,8 +21,10 @@ matplotlib.use("Agg")
 def _frame(n: int = 80) -> pd.DataFrame:
     words = {"positive": "good great fine lovely", "negative": "bad awful poor dull"}
     labels = ["positive", "negative"] * (n // 2)
-    return pd.DataFrame({"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
-                        index=range(100, 100 + n))
+    return pd.DataFrame(
+        {"text": [f"{words[y]} film number{i}" for i, y in enumerate(labels)], "label": labels},
+        index=range(100, 100 + n),
+    )
 
 
 def test_robust_weights_are_exp_of_minus_loss_scaled_to_mean_one():
@@ -45,13 +47,16 @@ def test_robust_weights_never_underflow_to_all_zero():
     assert np.isfinite(weights).all() and weights.sum() == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize("loss, kwargs, message", [
-    ([], {}, "empty"),
-    ([0.1, float("nan")], {}, "finite"),
-    ([0.1, -1.0], {}, "non-negative"),
-    ([0.1, 0.2], {"temperature": 0.0}, "temperature"),
-    ([0.1, 0.2], {"labels": ["a"]}, "one per row"),
-])
+@pytest.mark.parametrize(
+    "loss, kwargs, message",
+    [
+        ([], {}, "empty"),
+        ([0.1, float("nan")], {}, "finite"),
+        ([0.1, -1.0], {}, "non-negative"),
+        ([0.1, 0.2], {"temperature": 0.0}, "temperature"),
+        ([0.1, 0.2], {"labels": ["a"]}, "one per row"),
+    ],
+)
 def test_robust_weights_reject_bad_input(loss, kwargs, message):
     with pytest.raises(ValueError, match=message):
         robust_weights(loss, **kwargs)
@@ -59,7 +64,12 @@ def test_robust_weights_reject_bad_input(loss, kwargs, message):
 
 def test_weight_separation_and_effective_size():
     report = weight_separation([2.0, 2.0, 0.0, 0.0], [False, False, True, True])
-    assert report == {"mean_weight_clean": 2.0, "mean_weight_noisy": 0.0, "weight_gap": 2.0, "weight_auc": 1.0}
+    assert report == {
+        "mean_weight_clean": 2.0,
+        "mean_weight_noisy": 0.0,
+        "weight_gap": 2.0,
+        "weight_auc": 1.0,
+    }
     assert effective_size([1.0] * 10) == pytest.approx(10)
     assert effective_size([1.0, 0.0, 0.0, 0.0]) == pytest.approx(1)
     with pytest.raises(ValueError, match="some rows noisy and some clean"):
@@ -97,22 +107,29 @@ def test_history_without_truth_or_test_has_only_weight_columns():
 def test_concentrated_weights_warn():
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 6, size=(80, 2))  # every row its own mix of good and bad words: distinct losses
-    mixed = pd.DataFrame({"text": [" ".join(["good"] * g + ["bad"] * b + ["film"]) for g, b in counts],
-                          "label": ["positive", "negative"] * 40})
+    mixed = pd.DataFrame(
+        {
+            "text": [" ".join(["good"] * g + ["bad"] * b + ["film"]) for g, b in counts],
+            "label": ["positive", "negative"] * 40,
+        }
+    )
     with pytest.warns(UserWarning, match="concentrate"):
         noise_robust_weights(mixed, n_iter=1, temperature=0.001, smoothing=0.0, progress=False)
 
 
-@pytest.mark.parametrize("frame, kwargs, message", [
-    (_frame().iloc[:0], {}, "no rows"),
-    (_frame().drop(columns="label"), {}, "label"),
-    (_frame().assign(text=[None] + ["fine film"] * 79), {}, "not a string"),
-    (_frame().assign(label="positive"), {}, "two labels"),
-    (_frame(), {"n_iter": 0}, "n_iter"),
-    (_frame(), {"smoothing": 1.0}, "smoothing"),
-    (_frame(), {"temperature": -1.0}, "temperature"),
-    (_frame(), {"test": _frame().iloc[:0]}, "no rows"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, message",
+    [
+        (_frame().iloc[:0], {}, "no rows"),
+        (_frame().drop(columns="label"), {}, "label"),
+        (_frame().assign(text=[None] + ["fine film"] * 79), {}, "not a string"),
+        (_frame().assign(label="positive"), {}, "two labels"),
+        (_frame(), {"n_iter": 0}, "n_iter"),
+        (_frame(), {"smoothing": 1.0}, "smoothing"),
+        (_frame(), {"temperature": -1.0}, "temperature"),
+        (_frame(), {"test": _frame().iloc[:0]}, "no rows"),
+    ],
+)
 def test_noise_robust_weights_reject_bad_input(frame, kwargs, message):
     with pytest.raises((ValueError, KeyError), match=message):
         noise_robust_weights(frame, progress=False, **kwargs)

@@ -10,8 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from synthlab.prompts import TaskSpec
-from synthlab.s3 import (
+from synthlab.generation.error_driven import (
     error_prompts,
     one_round_baseline,
     plain_rows,
@@ -19,6 +18,7 @@ from synthlab.s3 import (
     sample_errors,
     validation_errors,
 )
+from synthlab.generation.prompts import TaskSpec
 
 TASK = TaskSpec()
 WORDS = {"positive": "lovely wonderful film", "negative": "awful boring film"}
@@ -35,8 +35,9 @@ class LabelledReviewModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "labelled-review"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         prompt = str(messages[-1].content)
         label = WANTED.search(prompt).group(1)
         if label in self.mute:
@@ -55,8 +56,9 @@ class BrokenModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "broken"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         raise RuntimeError("backend is down")
 
 
@@ -66,10 +68,20 @@ def _frame(texts_by_label: dict[str, list[str]], start: int = 0) -> pd.DataFrame
 
 
 # The validation set uses words the plain rows never contain, so round 0 misclassifies some of it.
-VALIDATION = _frame({"positive": ["superb moving {story}", "delightful charming cast", "great fun"],
-                     "negative": ["tedious clumsy mess", "dreary lifeless plot", "awful acting"]}, start=100)
-TEST = _frame({"positive": ["great superb film", "wonderful delightful"],
-               "negative": ["boring tedious film", "awful dreary"]}, start=500)
+VALIDATION = _frame(
+    {
+        "positive": ["superb moving {story}", "delightful charming cast", "great fun"],
+        "negative": ["tedious clumsy mess", "dreary lifeless plot", "awful acting"],
+    },
+    start=100,
+)
+TEST = _frame(
+    {
+        "positive": ["great superb film", "wonderful delightful"],
+        "negative": ["boring tedious film", "awful dreary"],
+    },
+    start=500,
+)
 
 
 def test_error_prompts_show_the_error_as_an_example_with_its_gold_label():
@@ -105,8 +117,7 @@ def test_sample_errors_samples_with_a_seed_and_cycles_when_short():
 
 
 def test_s3_generates_from_errors_with_provenance_and_scores_every_round():
-    result = s3(LabelledReviewModel(), TASK, VALIDATION, TEST, n_initial=4, n_per_round=2, rounds=2,
-                progress=False)
+    result = s3(LabelledReviewModel(), TASK, VALIDATION, TEST, n_initial=4, n_per_round=2, rounds=2, progress=False)
     table = result.table
     assert table["round"].tolist()[0] == 0 and table["n_generated"].iloc[0] == 4
     assert table["n_generated_total"].tolist() == [4 + 2 * r for r in table["round"]]
@@ -134,11 +145,14 @@ def test_s3_stops_when_no_validation_error_is_left():
     assert "no validation error" in result.table["note"].iloc[0]
 
 
-@pytest.mark.parametrize("model, reason", [
-    (FakeListChatModel(responses=["No way."]), "no usable row"),
-    (BrokenModel(), "every generation failed"),
-    (LabelledReviewModel(mute=("negative",)), "one label only"),
-])
+@pytest.mark.parametrize(
+    "model, reason",
+    [
+        (FakeListChatModel(responses=["No way."]), "no usable row"),
+        (BrokenModel(), "every generation failed"),
+        (LabelledReviewModel(mute=("negative",)), "one label only"),
+    ],
+)
 def test_s3_ends_with_a_report_when_the_model_gives_nothing_usable(model, reason):
     with pytest.warns(UserWarning, match=reason):
         result = s3(model, TASK, VALIDATION, TEST, n_initial=4, n_per_round=2, rounds=3, progress=False)

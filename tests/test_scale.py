@@ -9,19 +9,19 @@ import pandas as pd
 import pytest
 from langchain_core.messages import HumanMessage
 
-from synthlab import scale
-from synthlab.curate import (
+import synthlab.workflows.scale as scale
+from synthlab.core.records import make_records
+from synthlab.core.steps import run_filters
+from synthlab.curation.dedup import drop_near_duplicates
+from synthlab.curation.filters import (
     drop_by_length,
     drop_exact_duplicates,
     drop_malformed,
     drop_refusals,
     drop_repetitive,
-    run_filters,
 )
-from synthlab.dedup import drop_near_duplicates
-from synthlab.evaluate import distinct_n, self_bleu
-from synthlab.generate import generate
-from synthlab.records import make_records
+from synthlab.evaluation.diversity import distinct_n, self_bleu
+from synthlab.llm.generate import generate
 from tests.fake_models import EchoSeedModel
 
 COMPARED = ["text", "label", "method", "prompt", "params", "seed", "round", "error", "raw"]
@@ -37,8 +37,11 @@ def local_ray():
 
 def _same_rows(ray_rows: pd.DataFrame, local_rows: pd.DataFrame) -> None:
     columns = [column for column in COMPARED if column in local_rows.columns]
-    pd.testing.assert_frame_equal(ray_rows[columns].reset_index(drop=True),
-                                  local_rows[columns].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        ray_rows[columns].reset_index(drop=True),
+        local_rows[columns].reset_index(drop=True),
+        check_dtype=False,
+    )
 
 
 def test_missing_ray_names_the_extra(monkeypatch):
@@ -52,7 +55,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
 def test_core_does_not_import_ray():
     import subprocess
 
-    code = "import sys, synthlab, synthlab.generate, synthlab.curate; print('ray' in sys.modules)"
+    code = "import sys, synthlab, synthlab.llm.generate, synthlab.curation.filters; print('ray' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
@@ -86,11 +89,13 @@ def test_ray_generation_equals_local_generation(local_ray):
     labels = ["positive", "negative", "positive", "negative", "positive"]
     conditions = [{"genre": genre} for genre in ("drama", "comedy", "horror", "drama", "comedy")]
     # Blocks of two prompts: the second block fails entirely and must still come back as rows.
-    dataset = scale.generate_on_ray(EchoSeedModel, prompts, n=2, seed=5, labels=labels, conditions=conditions,
-                                    batch_size=2, round=2)
+    dataset = scale.generate_on_ray(
+        EchoSeedModel, prompts, n=2, seed=5, labels=labels, conditions=conditions, batch_size=2, round=2
+    )
     ray_rows = scale.to_records(dataset)
-    local_rows = generate(EchoSeedModel(), prompts, n=2, seed=5, labels=labels, conditions=conditions, round=2,
-                          progress=False)
+    local_rows = generate(
+        EchoSeedModel(), prompts, n=2, seed=5, labels=labels, conditions=conditions, round=2, progress=False
+    )
     _same_rows(ray_rows, local_rows)
     assert ray_rows["seed"].tolist() == list(range(5, 15))
     assert ray_rows["error"].notna().tolist() == [False] * 4 + [True] * 4 + [False] * 2
@@ -101,24 +106,37 @@ def test_ray_generation_equals_local_generation(local_ray):
 def _messy_records() -> pd.DataFrame:
     texts = [
         "A warm and funny film with a great cast.",
-        "a warm and funny film with a great cast.",         # exact duplicate of row 0
+        "a warm and funny film with a great cast.",  # exact duplicate of row 0
         "Too short.",
-        "Not my kind of film.",                             # under six words
+        "Not my kind of film.",  # under six words
         "I'm sorry, I cannot help with that request today.",
-        "A warm and funny film with a great cast!!",        # near duplicate of row 0
+        "A warm and funny film with a great cast!!",  # near duplicate of row 0
         "The plot drags but the ending lands well enough.",
         "the movie was bad the movie was bad the movie was bad the movie was bad",
         None,
         "Slow, beautiful and quietly moving from start to end.",
     ]
-    return make_records([
-        {"text": text, "label": "positive", "seed": k, "error": "RuntimeError: boom" if text is None else None}
-        for k, text in enumerate(texts)
-    ])
+    return make_records(
+        [
+            {
+                "text": text,
+                "label": "positive",
+                "seed": k,
+                "error": "RuntimeError: boom" if text is None else None,
+            }
+            for k, text in enumerate(texts)
+        ]
+    )
 
 
-STEPS = [drop_malformed, partial(drop_by_length, min_words=6), drop_refusals, drop_repetitive,
-         drop_exact_duplicates, partial(drop_near_duplicates, threshold=0.5, progress=False)]
+STEPS = [
+    drop_malformed,
+    partial(drop_by_length, min_words=6),
+    drop_refusals,
+    drop_repetitive,
+    drop_exact_duplicates,
+    partial(drop_near_duplicates, threshold=0.5, progress=False),
+]
 
 
 def test_filters_on_ray_equal_run_filters(local_ray):
@@ -127,10 +145,19 @@ def test_filters_on_ray_equal_run_filters(local_ray):
     local_kept, local_log = run_filters(frame, STEPS)
     _same_rows(scale.to_records(kept), local_kept)
     by_id = ["id", "step", "reason"]
-    pd.testing.assert_frame_equal(log[by_id].sort_values("id").reset_index(drop=True),
-                                  local_log[by_id].sort_values("id").reset_index(drop=True), check_dtype=False)
-    assert set(log["step"]) == {"drop_malformed", "drop_by_length", "drop_refusals", "drop_repetitive",
-                                "drop_exact_duplicates", "drop_near_duplicates"}
+    pd.testing.assert_frame_equal(
+        log[by_id].sort_values("id").reset_index(drop=True),
+        local_log[by_id].sort_values("id").reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert set(log["step"]) == {
+        "drop_malformed",
+        "drop_by_length",
+        "drop_refusals",
+        "drop_repetitive",
+        "drop_exact_duplicates",
+        "drop_near_duplicates",
+    }
 
 
 def test_row_wise_filters_stay_on_ray_and_warn_when_nothing_is_left(local_ray):
@@ -143,7 +170,7 @@ def test_row_wise_filters_stay_on_ray_and_warn_when_nothing_is_left(local_ray):
     kept, log = scale.filter_on_ray(scale.to_dataset(texts, rows_per_block=4), [drop_refusals, drop_exact_duplicates])
     assert log["step"].tolist() == ["drop_refusals", "drop_exact_duplicates"] and kept.count() == len(texts) - 2
     kept, log = scale.filter_on_ray(scale.to_dataset(texts.iloc[[0, 2]]), [drop_refusals, drop_exact_duplicates])
-    assert log.empty and kept.count() == 2    # nothing removed: an empty log, not a crash
+    assert log.empty and kept.count() == 2  # nothing removed: an empty log, not a crash
     with pytest.warns(UserWarning, match="removed every row"):
         kept, log = scale.filter_on_ray(scale.to_dataset(texts), [partial(drop_by_length, min_words=50)])
     assert kept.count() == 0 and len(log) == len(texts)

@@ -1,4 +1,4 @@
-"""synthlab.serve over fake models (fast), with the real 'openai' backend as client, and
+"""synthlab.llm.serve over fake models (fast), with the real 'openai' backend as client, and
 generate()'s retries and resume through a fault-injecting proxy (tests/flaky_server.py)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import urllib.request
 import pytest
 from pydantic import Field
 
-from synthlab.generate import generate
-from synthlab.llm import get_chat_model
-from synthlab.serve import make_server, running
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import generate
+from synthlab.llm.serve import make_server, running
 from tests.fake_models import EchoSeedModel
 from tests.flaky_server import flaky_proxy
 
@@ -74,18 +74,24 @@ def test_at_most_parallel_requests_are_in_the_model_at_once(parallel):
     assert model.peak == parallel
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "must be a JSON object"),
-    (b'{"model": "smollm2"}', "'messages' must be a non-empty list"),
-    (b'{"messages": [{"role": "robot", "content": "hi"}]}', "role must be one of"),
-    (b'{"messages": [{"role": "user", "content": 3}]}', "content must be a string"),
-    (b'{"messages": [{"role": "user", "content": "hi"}], "stream": true}', "stream=true is not supported"),
-    (b'{"messages": [{"role": "user", "content": "hi"}], "n": 2}', "n must be 1"),
-    (b'{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}', "temperature must be a"),
-    (b'{"messages": [{"role": "user", "content": "hi"}], "stop": [1]}', "stop must be a string"),
-    (b'{"messages": [{"role": "user", "content": "hi"}], "tools": [{}]}', "'tools' is not supported"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"model": "smollm2"}', "'messages' must be a non-empty list"),
+        (b'{"messages": [{"role": "robot", "content": "hi"}]}', "role must be one of"),
+        (b'{"messages": [{"role": "user", "content": 3}]}', "content must be a string"),
+        (
+            b'{"messages": [{"role": "user", "content": "hi"}], "stream": true}',
+            "stream=true is not supported",
+        ),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "n": 2}', "n must be 1"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}', "temperature must be a"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "stop": [1]}', "stop must be a string"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "tools": [{}]}', "'tools' is not supported"),
+    ],
+)
 def test_a_malformed_request_gets_a_400_naming_the_problem(body, message):
     with running(EchoSeedModel()) as server:
         status, answer = post(f"{server.base_url}/chat/completions", body)
@@ -94,8 +100,9 @@ def test_a_malformed_request_gets_a_400_naming_the_problem(body, message):
 
 def test_a_model_failure_is_a_500_that_generate_retries_then_records():
     with running(EchoSeedModel()) as server:
-        status, answer = post(f"{server.base_url}/chat/completions",
-                              b'{"messages": [{"role": "user", "content": "FAIL"}]}')
+        status, answer = post(
+            f"{server.base_url}/chat/completions", b'{"messages": [{"role": "user", "content": "FAIL"}]}'
+        )
         assert status == 500 and "model failed" in answer["error"]["message"]
         status, _ = post(f"{server.base_url}/nowhere", b"{}")
         assert status == 404
@@ -112,10 +119,22 @@ def test_bad_server_arguments_say_what_to_do():
 def test_dropped_connections_rate_limits_and_5xx_are_retried_malformed_json_fails_the_row():
     faults = {0: ["drop"], 1: ["429", "503"], 2: ["malformed"], 3: ["drop"] * 5}
     with running(EchoSeedModel(), parallel=2) as server, flaky_proxy(server.base_url, faults) as proxy:
-        records = generate(client(proxy.base_url), PROMPTS, seed=0, max_concurrency=4, max_retries=3,
-                           retry_backoff=0.001, progress=False)
+        records = generate(
+            client(proxy.base_url),
+            PROMPTS,
+            seed=0,
+            max_concurrency=4,
+            max_retries=3,
+            retry_backoff=0.001,
+            progress=False,
+        )
     assert len(records) == len(PROMPTS) and records["seed"].tolist() == list(range(6))  # no row lost
-    assert records["text"].iloc[[0, 1, 4, 5]].tolist() == ["prompt 0 #0", "prompt 1 #1", "prompt 4 #4", "prompt 5 #5"]
+    assert records["text"].iloc[[0, 1, 4, 5]].tolist() == [
+        "prompt 0 #0",
+        "prompt 1 #1",
+        "prompt 4 #4",
+        "prompt 5 #5",
+    ]
     assert records["error"].iloc[2].startswith("JSONDecodeError")  # a garbled reply is not retried
     assert records["error"].iloc[3] == "OpenAIConnectionError: Connection error. (after 4 attempts)"
     assert [action for seed, action in proxy.log if seed == 3] == ["drop"] * 4
@@ -124,8 +143,16 @@ def test_dropped_connections_rate_limits_and_5xx_are_retried_malformed_json_fail
 def test_a_run_cut_off_by_a_server_going_down_resumes_from_its_checkpoint(tmp_path):
     path = tmp_path / "run.jsonl"
     with running(EchoSeedModel(), parallel=2) as server, flaky_proxy(server.base_url, fail_after=3) as proxy:
-        first = generate(client(proxy.base_url), PROMPTS, seed=0, max_concurrency=2, max_retries=1,
-                         retry_backoff=0.001, checkpoint=path, progress=False)
+        first = generate(
+            client(proxy.base_url),
+            PROMPTS,
+            seed=0,
+            max_concurrency=2,
+            max_retries=1,
+            retry_backoff=0.001,
+            checkpoint=path,
+            progress=False,
+        )
         assert first["error"].isna().sum() == 3 and first["error"].notna().sum() == 3
         proxy.fail_after = None  # the server is back
         resumed = generate(client(proxy.base_url), PROMPTS, seed=0, max_concurrency=2, checkpoint=path, progress=False)

@@ -3,13 +3,27 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from synthlab.synergy import fit_student, student_picks_teacher_labels, student_review
+from synthlab.directions.synergy import fit_student, student_picks_teacher_labels, student_review
 from tests.fake_models import ScriptedModel
 
-GOLD = pd.DataFrame({"text": ["great wonderful loved it", "superb fine moving", "awful boring hated it",
-                              "terrible dull mess"], "label": ["positive", "positive", "negative", "negative"]})
-ROWS = pd.DataFrame({"text": ["wonderful great film", "awful terrible film", "a film"],
-                     "label": ["positive", "positive", "negative"]}, index=[10, 11, 12])
+GOLD = pd.DataFrame(
+    {
+        "text": [
+            "great wonderful loved it",
+            "superb fine moving",
+            "awful boring hated it",
+            "terrible dull mess",
+        ],
+        "label": ["positive", "positive", "negative", "negative"],
+    }
+)
+ROWS = pd.DataFrame(
+    {
+        "text": ["wonderful great film", "awful terrible film", "a film"],
+        "label": ["positive", "positive", "negative"],
+    },
+    index=[10, 11, 12],
+)
 
 
 def test_fit_student_needs_two_labels_and_text():
@@ -51,16 +65,20 @@ def test_student_review_rejects_bad_input():
 
 
 def test_the_student_picks_and_the_teacher_labels():
-    pool = pd.DataFrame({"text": ["great great", "a film about a dog", "awful awful", "it is a movie"],
-                         "gold": ["positive", "negative", "negative", "positive"]})
+    pool = pd.DataFrame(
+        {
+            "text": ["great great", "a film about a dog", "awful awful", "it is a movie"],
+            "gold": ["positive", "negative", "negative", "positive"],
+        }
+    )
     teacher = ScriptedModel(answers={}, default="positive")
-    picked = student_picks_teacher_labels(teacher, fit_student(GOLD), pool, 2, ["positive", "negative"],
-                                          progress=False)
+    picked = student_picks_teacher_labels(teacher, fit_student(GOLD), pool, 2, ["positive", "negative"], progress=False)
     assert len(picked) == 2 and set(picked.index) <= {1, 3}  # the rows without a sentiment word
     assert (picked["llm_label"] == "positive").all() and (picked["picked_by"] == "least-confidence").all()
     assert "gold" in picked
-    randomly = student_picks_teacher_labels(teacher, fit_student(GOLD), pool, 2, ["positive", "negative"],
-                                            strategy="random", progress=False)
+    randomly = student_picks_teacher_labels(
+        teacher, fit_student(GOLD), pool, 2, ["positive", "negative"], strategy="random", progress=False
+    )
     assert len(randomly) == 2
     with pytest.raises(ValueError, match="pool is empty"):
         student_picks_teacher_labels(teacher, fit_student(GOLD), pool.iloc[:0], 2, ["positive", "negative"])

@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from synthlab.reannotate import DISCARD, SKIP, UNDO, LabelStore, simulate_annotation
-from synthlab.widgets import Annotator
+from synthlab.annotation.store import DISCARD, SKIP, UNDO, LabelStore
+from synthlab.annotation.widgets import Annotator
+from synthlab.curation.reannotate import simulate_annotation
 
 LABELS = ["fresh", "rotten"]
 ORDER = ["r2", "r0", "r1"]
@@ -16,8 +17,13 @@ ORDER = ["r2", "r0", "r1"]
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({"id": ["r0", "r1", "r2"], "text": ["A <b>fine</b> film.", "Dull.", "Great fun."],
-                         "label": ["fresh", "fresh", "rotten"]})
+    return pd.DataFrame(
+        {
+            "id": ["r0", "r1", "r2"],
+            "text": ["A <b>fine</b> film.", "Dull.", "Great fun."],
+            "label": ["fresh", "fresh", "rotten"],
+        }
+    )
 
 
 @pytest.fixture

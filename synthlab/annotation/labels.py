@@ -1,0 +1,67 @@
+"""Label answers from a chat model: the labelling prompt, parsing a reply into one label, and
+constraining the embedded model's reply to the label set.
+
+Shared by the LLM annotator (:mod:`synthlab.annotation.llm`), the LLM judge
+(:mod:`synthlab.evaluation.judge`) and the label self-check of chains. Taught in
+``notebooks/06_automatic_annotation.ipynb`` and ``notebooks/20_direct_evaluation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+from langchain_core.language_models import BaseChatModel
+from langchain_core.prompts import ChatPromptTemplate
+
+from synthlab.core.records import require_column
+from synthlab.llm.local import ChatLocalLlama
+
+JUDGE_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        ("system", "You label texts. Answer with exactly one of these labels: {labels}."),
+        ("human", "Text: {text}\n\nWhich label fits this text best: {labels}?"),
+    ]
+)
+
+
+def label_parser(labels: Sequence[str]) -> Callable[[str], dict[str, Any]]:
+    """A ``generate`` parser that takes the first of ``labels`` named in a JSON ``{"label": ...}``
+    answer or in free text, as ``{"judge_label": label}``; naming none is a ``ValueError``."""
+    pattern = re.compile(r"\b(" + "|".join(re.escape(label) for label in labels) + r")\b", re.IGNORECASE)
+    canonical = {label.lower(): label for label in labels}
+
+    def parse(output: str) -> dict[str, Any]:
+        try:
+            answer = json.loads(output).get("label", "")
+        except (json.JSONDecodeError, AttributeError):
+            answer = output
+        found = pattern.search(str(answer))
+        if not found:
+            raise ValueError(f"the judge named none of {list(labels)}")
+        return {"judge_label": canonical[found.group(1).lower()]}
+
+    return parse
+
+
+def constrain_to_labels(model: BaseChatModel, labels: Sequence[str]) -> Any:
+    """The embedded model bound to llama.cpp's JSON-schema grammar ``{"label": one of labels}``;
+    any other backend unchanged (its free-text answers go through :func:`label_parser`)."""
+    if isinstance(model, ChatLocalLlama):
+        schema = {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
+        return model.bind(response_format={"type": "json_object", "schema": schema})
+    return model
+
+
+def check_labelling_input(frame: pd.DataFrame, labels: Sequence[str], *, text_col: str = "text") -> None:
+    """Raise a clear error unless there are two or more labels to choose from and every text
+    in ``frame[text_col]`` is a non-empty string (shared by the judge and the annotator)."""
+    if len(set(labels)) < 2:
+        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
+    require_column(frame, text_col, "text_col")
+    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
+    if bad:
+        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them first.")

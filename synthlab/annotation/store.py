@@ -1,0 +1,213 @@
+"""The label store: one annotation session's decisions on one dataset, on disk.
+
+:class:`LabelStore` is an append-only JSONL file of decisions. Its first line fingerprints the dataset
+(ids, texts, label set; :func:`dataset_fingerprint`), so a file made for another dataset is refused; every
+decision is flushed and fsync'ed at once, so an interrupted session loses nothing and resumes at the first
+undecided row. The annotator widgets (:mod:`synthlab.annotation.widgets`, :mod:`synthlab.annotation.raters`)
+write to it. Taught in ``notebooks/14_manual_reannotation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlab.core.records import now_iso, require_column
+
+DISCARD = "discard"
+
+
+SKIP = "skip"
+
+
+UNDO = "undo"  # the annotator's undo button; the store saves an undo as a ``null`` decision
+
+
+FORMAT = "synthlab-label-store/1"
+
+
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as the Python value JSON stores (labels read back compare equal)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def dataset_fingerprint(frame: pd.DataFrame, *, text_col: str = "text", id_col: str = "id") -> str:
+    """sha256 of the ids and texts of ``frame``, in order: the identity of the dataset a label store
+    belongs to."""
+    require_column(frame, id_col, "id_col")
+    require_column(frame, text_col, "text_col")
+    digest = hashlib.sha256()
+    for row_id, text in zip(frame[id_col], frame[text_col]):
+        digest.update(json.dumps([plain_value(row_id), text]).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def check_annotation_frame(frame: Any, text_col: str, id_col: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}")
+    require_column(frame, id_col, "id_col")
+    require_column(frame, text_col, "text_col")
+    if frame.empty:
+        raise ValueError("frame has no rows: there is nothing to annotate; did an earlier filter remove them all?")
+    bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
+    if bad_text.any():
+        raise ValueError(
+            f"{int(bad_text.sum())} row(s) have a {text_col!r} that is missing or not a string "
+            f"(index {frame.index[bad_text].tolist()[:5]}); drop them first, e.g. with "
+            "synthlab.curation.filters.drop_malformed"
+        )
+    duplicated = frame[id_col].duplicated() | frame[id_col].isna()
+    if duplicated.any():
+        raise ValueError(
+            f"{int(duplicated.sum())} row(s) have a missing or repeated {id_col!r} "
+            f"(e.g. {frame.loc[duplicated, id_col].tolist()[:3]}); decisions are saved per id, "
+            "so every row needs its own"
+        )
+
+
+class LabelStore:
+    """The decisions of one annotation session on one dataset, kept in an append-only JSONL file.
+
+    The first line is a header (format, dataset fingerprint, number of rows, labels); each further line
+    is one decision ``{"id", "decision", "annotator", "at"}`` where ``decision`` is a label,
+    :data:`DISCARD`, :data:`SKIP` or ``null`` (undo). The latest line per id wins. Opening an existing
+    file for a different dataset raises; a torn last line (a crash mid-write) is cut off with a warning.
+    ``labels`` (default: those of ``label_col``), ``ids``, ``fingerprint`` and ``path`` are attributes.
+
+    >>> store = LabelStore("labels.jsonl", train, labels=["negative", "positive"])  # doctest: +SKIP
+    >>> store.record("rotten_tomatoes-17", "negative")                             # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        frame: pd.DataFrame,
+        *,
+        labels: Sequence[Any] | None = None,
+        text_col: str = "text",
+        label_col: str = "label",
+        id_col: str = "id",
+    ) -> None:
+        check_annotation_frame(frame, text_col, id_col)
+        if labels is None:
+            require_column(frame, label_col, "label_col")
+            labels = sorted(frame[label_col].dropna().unique().tolist())
+        self.labels = [plain_value(label) for label in labels]
+        if len(self.labels) < 2 or len(set(self.labels)) < len(self.labels):
+            raise ValueError(f"labels must hold two distinct labels or more; got {self.labels}")
+        reserved = sorted({DISCARD, SKIP, UNDO} & set(self.labels))
+        if reserved:
+            raise ValueError(f"{reserved} cannot be labels: the annotator uses them as actions; rename the label")
+        self.path = Path(path)
+        self.frame, self.text_col, self.label_col, self.id_col = frame, text_col, label_col, id_col
+        self.fingerprint = dataset_fingerprint(frame, text_col=text_col, id_col=id_col)
+        self.ids = frozenset(frame[id_col].map(plain_value))
+        self._lines: list[dict[str, Any]] = []
+        if self.path.exists() and self.path.stat().st_size > 0:
+            self._read()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._append(
+                [
+                    {
+                        "format": FORMAT,
+                        "fingerprint": self.fingerprint,
+                        "n_rows": len(frame),
+                        "labels": self.labels,
+                        "created_at": now_iso(),
+                    }
+                ]
+            )
+
+    def _read(self) -> None:
+        raw = self.path.read_bytes()
+        lines = raw.split(b"\n")
+        torn = b"" if raw.endswith(b"\n") else lines.pop()  # a crash mid-write left a partial last line
+        records = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"{self.path}, line {number}, is not JSON ({error}); the file is damaged: "
+                    "repair or move it, then open the store again"
+                ) from None
+        header = records[0] if records else {}
+        if header.get("format") != FORMAT:
+            raise ValueError(
+                f"{self.path} is not a synthlab label store (its first line has no "
+                f"format {FORMAT!r}); pass another path"
+            )
+        if header["fingerprint"] != self.fingerprint or set(header["labels"]) != set(self.labels):
+            raise ValueError(
+                f"{self.path} belongs to another dataset: it was made for {header['n_rows']} rows with labels "
+                f"{header['labels']} (fingerprint {header['fingerprint'][:12]}), but this frame has "
+                f"{len(self.frame)} rows with labels {self.labels} (fingerprint {self.fingerprint[:12]}). "
+                "Pass the frame the file was made for, or a new path for this dataset"
+            )
+        if torn:  # keep what was fully written; cut the rest so the next decision starts a clean line
+            warnings.warn(
+                f"{self.path}: the last line was cut off mid-write ({torn[:60]!r}); it is dropped and "
+                "every earlier decision is kept",
+                UserWarning,
+                stacklevel=3,
+            )
+            with open(self.path, "r+b") as handle:
+                handle.truncate(len(raw) - len(torn))
+        self._lines = records[1:]
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(record) + "\n" for record in records))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def record_many(self, decisions: Iterable[tuple[Any, Any]], *, annotator: str = "human") -> None:
+        """Save ``(id, decision)`` pairs in one write (one fsync): a label, :data:`DISCARD`, :data:`SKIP`,
+        or ``None`` to undo the id's decision."""
+        records = []
+        for row_id, decision in decisions:
+            row_id, decision = plain_value(row_id), plain_value(decision)
+            if row_id not in self.ids:
+                raise KeyError(f"id {row_id!r} is not a row of this store's dataset")
+            if decision is not None and decision not in self.labels and decision not in (DISCARD, SKIP):
+                raise ValueError(
+                    f"decision {decision!r} is not one of the labels {self.labels}, "
+                    f"{DISCARD!r}, {SKIP!r} or None (undo)"
+                )
+            records.append({"id": row_id, "decision": decision, "annotator": annotator, "at": now_iso()})
+        self._append(records)
+        self._lines.extend(records)
+
+    def record(self, row_id: Any, decision: Any, *, annotator: str = "human") -> None:
+        """Save one decision at once (flushed and fsync'ed): see :meth:`record_many`."""
+        self.record_many([(row_id, decision)], annotator=annotator)
+
+    def decisions(self) -> pd.DataFrame:
+        """The latest decision per id (undone ids left out), in the order they were made: columns
+        ``id``, ``decision``, ``annotator``, ``at``."""
+        latest: dict[Any, dict[str, Any]] = {}
+        for record in self._lines:
+            latest.pop(record["id"], None)  # re-insert so the order is that of the latest decision
+            if record["decision"] is not None:
+                latest[record["id"]] = record
+        return pd.DataFrame(list(latest.values()), columns=["id", "decision", "annotator", "at"])
+
+    def pending(self, order: Sequence[Any]) -> list[Any]:
+        """The ids of ``order`` not decided yet, in that order: where a session resumes."""
+        decided = set(self.decisions()["id"])
+        return [row_id for row_id in map(plain_value, order) if row_id not in decided]
+
+    def row(self, row_id: Any) -> pd.Series:
+        """The dataset row with id ``row_id``."""
+        return self.frame[self.frame[self.id_col].map(plain_value) == plain_value(row_id)].iloc[0]

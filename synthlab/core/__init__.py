@@ -1,0 +1,4 @@
+"""The ground layer: no LLM and no workflow stage. Records and their files, output parsing, the real datasets,
+the ``(kept, removed)`` step primitive, text primitives (tokens, ROUGE-L), the small classifiers, cross-fitting,
+diverse selection, shared plots and the notebook setup. Every other layer builds on it.
+"""

@@ -1,0 +1,262 @@
+"""Small text classifiers: fit one on a labelled frame and score it on another.
+
+:func:`train_and_test` trains a classifier on one frame (synthetic, real few-shot, real full) and scores it on
+another (real gold data); every layer uses it, from the noise detectors of curation to indirect evaluation
+(taxonomy E6, :mod:`synthlab.evaluation.downstream`). Built-in classifiers (:data:`CLASSIFIERS`):
+``"tfidf-logreg"`` (TF-IDF word 1-2-grams, logistic regression) and ``"nltk-nb"`` (NLTK's naive Bayes on word
+presence, regex tokens, no NLTK data needed); any estimator with ``fit(texts, labels)`` / ``predict(texts)`` on
+raw texts, such as an sklearn ``Pipeline``, also works and is cloned, never fitted in place.
+Taught in ``notebooks/21_indirect_evaluation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, classification_report, f1_score
+from sklearn.pipeline import make_pipeline
+
+from synthlab.core.records import require_column
+from synthlab.core.text import Tokenizer, default_tokenize
+
+MODELS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
+
+
+class NltkNaiveBayes:
+    """NLTK's ``NaiveBayesClassifier`` on word-presence features, behind sklearn's ``fit`` /
+    ``predict`` so that it trains, scores and serves as an oracle like any estimator. Tokens come
+    from ``tokenizer`` (default :func:`synthlab.core.text.default_tokenize`, a regex), so NLTK never
+    looks for downloaded data such as punkt."""
+
+    def __init__(self, tokenizer: Tokenizer | None = None) -> None:
+        self.tokenizer = tokenizer
+
+    def _features(self, text: str) -> dict[str, bool]:
+        return {token: True for token in (self.tokenizer or default_tokenize)(text)}
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> NltkNaiveBayes:
+        from nltk.classify import NaiveBayesClassifier
+
+        self.classifier_ = NaiveBayesClassifier.train(
+            [(self._features(text), label) for text, label in zip(texts, labels)]
+        )
+        self.classes_ = np.array(sorted(set(labels)))
+        return self
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self.classifier_.classify(self._features(text)) for text in texts])
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, one column per label of ``classes_``."""
+        distributions = [self.classifier_.prob_classify(self._features(text)) for text in texts]
+        return np.array([[distribution.prob(label) for label in self.classes_] for distribution in distributions])
+
+
+@dataclass
+class TrainTestResult:
+    """What :func:`train_and_test` measured, and the fitted model (reusable as an oracle).
+
+    ``labels`` are the training labels, the only ones the model can predict. ``report`` is
+    sklearn's ``classification_report`` as a DataFrame: one row per label (as a string) that
+    occurs in the test set or the predictions, then ``macro avg`` and ``weighted avg``; columns
+    ``precision``, ``recall``, ``f1-score``, ``support``. ``predictions`` is aligned to the
+    test frame's index.
+    """
+
+    model_name: str
+    model: Any
+    accuracy: float
+    macro_f1: float
+    n_train: int
+    n_test: int
+    labels: list[Any]
+    report: pd.DataFrame
+    predictions: pd.Series
+    unseen_test_labels: list[Any]
+
+    def as_row(self) -> dict[str, Any]:
+        """The summary numbers as one row of a comparison table."""
+        return {
+            "model": self.model_name,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+        }
+
+
+def check_labelled_frame(frame: Any, name: str, text_col: str = "text", label_col: str = "label") -> None:
+    """Raise naming the problem if ``frame`` cannot be trained or scored on: not a DataFrame, a
+    missing column, no rows, a text that is not a string, a missing label."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
+    for role, column in (("text_col", text_col), ("label_col", label_col)):
+        require_column(frame, column, role, frame_name=name)
+    if frame.empty:
+        raise ValueError(f"{name} has no rows; did an earlier filter remove them all?")
+    bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
+    if bad_text.any():
+        raise ValueError(
+            f"{name} has {int(bad_text.sum())} row(s) whose {text_col!r} is missing or not a string "
+            f"(index {frame.index[bad_text].tolist()[:5]}); drop them first, e.g. with "
+            "synthlab.curation.filters.drop_malformed, or convert them with .astype(str)"
+        )
+    bad_label = frame[label_col].isna()
+    if bad_label.any():
+        raise ValueError(
+            f"{name} has {int(bad_label.sum())} row(s) with a missing {label_col!r} "
+            f"(index {frame.index[bad_label].tolist()[:5]}); drop or label them first"
+        )
+
+
+def _make_model(model: str | Any, seed: int) -> Any:
+    """A fresh, unfitted classifier for a built-in name, or a clone of a given estimator."""
+    if isinstance(model, str):
+        if model == "tfidf-logreg":
+            return make_pipeline(
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+                LogisticRegression(max_iter=2000, random_state=seed),
+            )
+        if model == "nltk-nb":
+            return NltkNaiveBayes()
+        raise ValueError(f"Unknown model {model!r}; use one of {list(MODELS)} or pass an estimator")
+    if not (hasattr(model, "fit") and hasattr(model, "predict")):
+        raise TypeError(f"model must be one of {list(MODELS)} or have fit() and predict(); got {type(model).__name__}")
+    return clone(model, safe=False)
+
+
+def fit_classifier(
+    model: str | Any,
+    texts: Sequence[str],
+    labels: Sequence[Any],
+    *,
+    seed: int = 0,
+    sample_weight: Sequence[float] | None = None,
+) -> Any:
+    """A fresh classifier (a built-in name of :data:`MODELS`, or a clone of an estimator) fitted on
+    ``texts`` and ``labels``, with per-row ``sample_weight`` when given (for example SunGen's
+    noise-robust weights, taught in ``notebooks/13_reweighting.ipynb``)."""
+    fitted = _make_model(model, seed)
+    if sample_weight is None:
+        return fitted.fit(list(texts), list(labels))
+    weights = np.asarray(sample_weight, dtype=float)
+    if weights.shape != (len(texts),):
+        raise ValueError(f"sample_weight has shape {weights.shape}; give one weight per training row ({len(texts)})")
+    if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("sample_weight must be finite and non-negative, with a positive sum")
+    if isinstance(fitted, NltkNaiveBayes):
+        raise ValueError(
+            "the 'nltk-nb' model cannot use sample weights; use 'tfidf-logreg' or an estimator "
+            "whose fit() accepts sample_weight"
+        )
+    steps = getattr(fitted, "steps", None)
+    keyword = f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
+    return fitted.fit(list(texts), list(labels), **{keyword: weights})
+
+
+def _model_name(model: str | Any) -> str:
+    if isinstance(model, str):
+        return model
+    steps = getattr(model, "steps", None)
+    return "+".join(name for name, _ in steps) if steps else type(model).__name__
+
+
+def train_and_test(
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    *,
+    text_col: str = "text",
+    label_col: str = "label",
+    model: str | Any = "tfidf-logreg",
+    seed: int = 0,
+    sample_weight: Sequence[float] | None = None,
+) -> TrainTestResult:
+    """Fit ``model`` on ``train_df`` (with one ``sample_weight`` per row when given) and score it on
+    ``test_df``: accuracy, macro-F1, a per-class report and the predictions (see :class:`TrainTestResult`).
+
+    ``seed`` is the built-in models' ``random_state``; a given estimator is cloned as it is.
+    Test labels the training set never had cannot be predicted: they count as errors in
+    accuracy and score F1 0 in macro-F1, are listed in ``unseen_test_labels``, and warn.
+
+    >>> train_and_test(synthetic_df, real_test_df).as_row()    # doctest: +SKIP
+    {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
+    """
+    check_labelled_frame(train_df, "train_df", text_col, label_col)
+    check_labelled_frame(test_df, "test_df", text_col, label_col)
+    labels = sorted(set(train_df[label_col].tolist()))
+    if len(labels) < 2:
+        raise ValueError(
+            f"cannot train a classifier on one class: every row of train_df has {label_col!r} == "
+            f"{labels[0]!r}; add rows of another label (or check that a filter did not remove them)"
+        )
+    y_true = test_df[label_col].tolist()
+    unseen = sorted(set(y_true) - set(labels))
+    if unseen:
+        warnings.warn(
+            f"test_df has labels the training set never saw: {unseen} "
+            f"({sum(y in unseen for y in y_true)} of {len(y_true)} rows); they count as errors",
+            UserWarning,
+            stacklevel=2,
+        )
+    fitted = fit_classifier(
+        model,
+        train_df[text_col].tolist(),
+        train_df[label_col].tolist(),
+        seed=seed,
+        sample_weight=sample_weight,
+    )
+    y_pred = np.asarray(fitted.predict(test_df[text_col].tolist())).tolist()
+    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    report.pop("accuracy", None)  # a scalar, kept as its own field
+    return TrainTestResult(
+        model_name=_model_name(model),
+        model=fitted,
+        accuracy=float(accuracy_score(y_true, y_pred)),
+        macro_f1=float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        n_train=len(train_df),
+        n_test=len(test_df),
+        labels=labels,
+        report=pd.DataFrame(report).T,
+        predictions=pd.Series(y_pred, index=test_df.index, name="predicted"),
+        unseen_test_labels=unseen,
+    )
+
+
+def stratified_sample(frame: pd.DataFrame, n: int, *, label_col: str = "label", seed: int = 0) -> pd.DataFrame:
+    """``n`` rows with the label proportions of ``frame`` and every label at least once (for
+    example a "real few-shot" training set), in their original order.
+
+    Each label's rows are shuffled once per ``seed`` and a sample takes the first of them, so
+    samples of different sizes with one seed overlap as much as stratification allows.
+    """
+    require_column(frame, label_col, "label_col")
+    if frame[label_col].isna().any():
+        raise ValueError(
+            f"{int(frame[label_col].isna().sum())} row(s) have a missing {label_col!r}; drop or label them first"
+        )
+    counts = frame[label_col].value_counts().sort_index()
+    if not len(counts) <= n <= len(frame):
+        raise ValueError(
+            f"n={n} rows cannot be a stratified sample of {len(frame)} rows with "
+            f"{len(counts)} labels; use {len(counts)} <= n <= {len(frame)}"
+        )
+    quota = counts * n / len(frame)
+    allocation = quota.astype(int).clip(lower=1)
+    while allocation.sum() > n:  # the one-row-per-label minimum overshot: take from the largest
+        allocation.loc[allocation.idxmax()] -= 1
+    remainders = (quota - allocation)[allocation < counts].sort_values(ascending=False, kind="stable")
+    allocation.loc[remainders.index[: n - allocation.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    values = frame[label_col].to_numpy()
+    positions = [
+        position for label, k in allocation.items() for position in rng.permutation(np.flatnonzero(values == label))[:k]
+    ]
+    return frame.iloc[sorted(positions)]

@@ -1,0 +1,169 @@
+"""Text primitives shared by every layer: tokenisation, ROUGE-L and the novelty pool.
+
+:func:`default_tokenize` (lower-cased words and punctuation marks) is the tokenizer of every metric unless
+a ``tokenizer`` (a callable from text to a list of tokens) is given; :func:`check_texts` is the input check
+of every metric over a list of texts.
+
+ROUGE-L (Lin, 2004) is the F-measure of the longest common subsequence (LCS) of two token lists.
+Self-Instruct (Wang et al., 2023) keeps a generated instruction only when its ROUGE-L with every
+instruction already in the pool is below 0.7 (:class:`NoveltyPool`); the survey's "copy rate" of a
+generated text is its highest ROUGE-L to the demonstrations it was shown (taxonomy G4, G8).
+
+>>> round(rouge_l("the cat sat on the mat", "the cat lay on the mat"), 3)
+0.833
+>>> pool = NoveltyPool(threshold=0.7)
+>>> pool.offer("Write a poem about the sea.")[0], pool.offer("Write a poem about the sea!")[0]
+(True, False)
+
+Taught in ``notebooks/02_in_context_demonstrations.ipynb`` (copy rate) and
+``notebooks/05_instruction_bootstrapping.ipynb`` (the novelty filter).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Tokenizer = Callable[[str], list[str]]
+
+
+_TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+
+
+def default_tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens (keeping inner apostrophes, as in "didn't") and punctuation marks.
+
+    The tokenizer of every metric here unless ``tokenizer=`` is given.
+
+    >>> default_tokenize("It didn't work, Sadly!")
+    ['it', "didn't", 'work', ',', 'sadly', '!']
+    """
+    return _TOKEN.findall(text.lower())
+
+
+def check_texts(texts: Sequence[str], at_least: int, metric: str) -> list[str]:
+    """The texts as a list, or a ValueError naming the first non-string and its position."""
+    if isinstance(texts, str):
+        raise ValueError(f"{metric} takes a list of texts, not one string; got {texts[:40]!r}")
+    texts = list(texts)
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(
+                f"{metric}: the text at position {position} is {text!r} ({type(text).__name__}), not a "
+                "string; drop or fill missing texts first (for example df[text_col].dropna())"
+            )
+    if len(texts) < at_least:
+        need = f"is undefined for fewer than {at_least} texts" if at_least > 1 else "needs at least one text"
+        raise ValueError(f"{metric} {need}; got {len(texts)}")
+    return texts
+
+
+def _words(tokens: Sequence[str]) -> list[str]:
+    return [token for token in tokens if any(ch.isalnum() for ch in token)]
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two token sequences (O(len(a)·len(b)) time,
+    O(len(b)) memory)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = [0] * (len(b) + 1)
+    for token in a:
+        current = [0]
+        for j, other in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
+
+
+def _f_measure(a: Sequence[str], b: Sequence[str]) -> float:
+    if not a or not b:
+        return 0.0
+    lcs = lcs_length(a, b)
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def rouge_l(candidate: str, reference: str, tokenizer: Tokenizer | None = None) -> float:
+    """ROUGE-L F-measure of two texts over their word tokens (punctuation ignored, lower-cased
+    by :func:`synthlab.core.text.default_tokenize`); 0.0 when either has no words."""
+    tokenize = tokenizer or default_tokenize
+    return _f_measure(_words(tokenize(candidate)), _words(tokenize(reference)))
+
+
+def max_rouge_l(texts: Sequence[str], references: Sequence[str], tokenizer: Tokenizer | None = None) -> list[float]:
+    """For each text, its highest ROUGE-L against any of ``references`` (the copy score)."""
+    if len(references) == 0:
+        raise ValueError("references is empty; pass the texts to compare against (e.g. the demonstrations)")
+    tokenize = tokenizer or default_tokenize
+    reference_tokens = [_words(tokenize(reference)) for reference in references]
+    return [max(_f_measure(_words(tokenize(text)), other) for other in reference_tokens) for text in texts]
+
+
+def copy_rate(
+    texts: Sequence[str],
+    references: Sequence[str],
+    threshold: float = 0.7,
+    tokenizer: Tokenizer | None = None,
+) -> float:
+    """Share of ``texts`` whose max ROUGE-L to ``references`` reaches ``threshold``: near copies
+    of a demonstration (0.0 for no texts)."""
+    if not texts:
+        return 0.0
+    scores = max_rouge_l(texts, references, tokenizer)
+    return sum(score >= threshold for score in scores) / len(scores)
+
+
+@dataclass
+class NoveltyPool:
+    """A growing pool that admits a text only when its ROUGE-L with every text already in it is
+    below ``threshold`` (Self-Instruct's filter). ``offered``/``rejected`` count the decisions, so
+    the rejection rate as the pool grows can be plotted."""
+
+    threshold: float = 0.7
+    tokenizer: Tokenizer | None = None
+    texts: list[str] = field(default_factory=list)
+    offered: int = 0
+    rejected: int = 0
+    _tokens: list[list[str]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"threshold must be in (0, 1]; got {self.threshold}")
+        seeds, self.texts = list(self.texts), []
+        for text in seeds:
+            self.add(text)
+
+    def add(self, text: str) -> None:
+        """Put ``text`` in the pool without checking it (seed tasks)."""
+        self.texts.append(text)
+        self._tokens.append(_words((self.tokenizer or default_tokenize)(text)))
+
+    def nearest(self, text: str) -> tuple[float, str | None]:
+        """The highest ROUGE-L of ``text`` to the pool and the pool text that reaches it."""
+        tokens = _words((self.tokenizer or default_tokenize)(text))
+        best, match = 0.0, None
+        for other, original in zip(self._tokens, self.texts):
+            score = _f_measure(tokens, other)
+            if score > best:
+                best, match = score, original
+        return best, match
+
+    def offer(self, text: str) -> tuple[bool, float, str | None]:
+        """Add ``text`` if it is novel (max ROUGE-L below the threshold). Returns whether it was
+        admitted, its highest ROUGE-L to the pool before the offer, and the pool text reaching it."""
+        self.offered += 1
+        score, match = self.nearest(text)
+        if score >= self.threshold:
+            self.rejected += 1
+            return False, score, match
+        self.add(text)
+        return True, score, match
+
+    @property
+    def rejection_rate(self) -> float:
+        """Rejected share of everything offered so far (0.0 before the first offer)."""
+        return self.rejected / self.offered if self.offered else 0.0

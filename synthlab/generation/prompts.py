@@ -1,0 +1,390 @@
+"""Prompts as the survey writes them, ``p = E(e_task, e_condition, e_demo)`` (Long et al., 2024):
+a task specification (G1), generation conditions (G2, G3) and a demonstrations slot, composed
+into one LangChain ``ChatPromptTemplate``.
+
+- :class:`TaskSpec`: a role preamble ("Suppose you are a movie reviewer."), GPT3Mix's text type,
+  label type and label verbalizer (Yoo et al., 2021), and an output-format instruction.
+- Conditions: attribute dimensions with value lists, sampled per row with a seed
+  (:func:`sample_conditions`; AttrPrompt, Yu et al., 2023); values written by hand, proposed by the
+  model (:func:`propose_values`; ClinGen, UltraChat) or random words (:func:`frequent_words`,
+  :func:`sample_words`; TinyStories); ZeroGen's two stages, title first (:func:`two_stage`).
+- Demonstrations: ``(text, label)`` pairs formatted into the prompt (:func:`format_demos`).
+
+Every piece of user text (labels, values, demos, titles) enters the template as a variable's
+*value*, never as template source, so braces in it are kept verbatim and cannot inject.
+
+>>> task = TaskSpec()
+>>> prompts, labels, conditions = build_prompts(task, 4, attributes={"genre": ["comedy", "drama"]})
+>>> labels
+['positive', 'negative', 'positive', 'negative']
+
+Taught in ``notebooks/01_task_specification_and_conditions.ipynb``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from langchain_core.language_models import BaseChatModel
+from langchain_core.prompt_values import PromptValue
+from langchain_core.prompts import ChatPromptTemplate
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from synthlab.core.parsing import parse_list, parse_title, strip_chatter
+from synthlab.llm.generate import generate
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task specification (G1): who writes (``role``), what (``text_type``), which label
+    (``label_type``), how each label is said (``verbalizer``: label -> words) and the reply's
+    form (``output_format``). Defaults describe movie-review sentiment; change them for any task.
+
+    >>> TaskSpec(text_type="news headline", label_type="topic",
+    ...          verbalizer={"sport": "sport", "business": "business"}, role=None).labels
+    ('sport', 'business')
+    """
+
+    text_type: str = "movie review"
+    label_type: str = "sentiment"
+    verbalizer: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "positive": "positive (the reviewer liked the movie)",
+            "negative": "negative (the reviewer disliked the movie)",
+        }
+    )
+    role: str | None = "Suppose you are a movie reviewer."
+    output_format: str = "Reply with the review only, in one or two sentences, without a title or quotes."
+
+    def __post_init__(self) -> None:
+        if len(self.verbalizer) < 2:
+            raise ValueError(
+                f"a labelled task needs at least two labels; verbalizer has {dict(self.verbalizer)}. "
+                "Add the other class(es), e.g. {'positive': 'positive', 'negative': 'negative'}"
+            )
+        empty = [label for label, words in self.verbalizer.items() if not str(words).strip()]
+        if empty:
+            raise ValueError(
+                f"verbalizer gives no words for label(s) {empty}; map each label to the words "
+                "the prompt should use for it"
+            )
+
+    @property
+    def labels(self) -> tuple[Any, ...]:
+        """The labels, in the verbalizer's order."""
+        return tuple(self.verbalizer)
+
+
+def task_template(task: TaskSpec, *, conditions: bool = False, demos: bool = False) -> ChatPromptTemplate:
+    """The ``ChatPromptTemplate`` for ``task``; its variables are ``label_words`` plus
+    ``conditions`` and ``demos`` when asked for (fill them with :func:`format_conditions` and
+    :func:`format_demos`). The task's own strings are bound as values, so braces in them are safe."""
+    human = [
+        (
+            "Each item in the following list contains a {text_type} and its {label_type}. "
+            "The {label_type} is one of: {label_list}."
+        )
+    ]
+    if demos:
+        human.append("{demos}")
+    human.append("Write one new {text_type} whose {label_type} is {label_words}.")
+    if conditions:
+        human.append("{conditions}")
+    human.append("{output_format}")
+    messages = [("system", "{role}")] if task.role else []
+    template = ChatPromptTemplate.from_messages([*messages, ("human", "\n".join(human))])
+    bound = {
+        "text_type": task.text_type,
+        "label_type": task.label_type,
+        "label_list": ", ".join(str(label) for label in task.labels),
+        "output_format": task.output_format,
+    }
+    if task.role:
+        bound["role"] = task.role
+    return template.partial(**bound)
+
+
+def label_schedule(n: int, labels: Sequence[Any]) -> list[Any]:
+    """``n`` labels cycling through ``labels``: balanced when ``n`` is a multiple of their number."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1; got {n}")
+    if len(labels) < 2:
+        raise ValueError(f"labels must hold at least two classes; got {list(labels)}")
+    return [labels[index % len(labels)] for index in range(n)]
+
+
+def _check_attributes(attributes: Mapping[str, Sequence[str]]) -> None:
+    if not attributes:
+        raise ValueError("attributes is empty; pass {dimension: [value, ...]} with at least one dimension")
+    for name, values in attributes.items():
+        if isinstance(values, str) or len(values) == 0:
+            raise ValueError(
+                f"attribute {name!r} has no values ({values!r}); give it a list of at least one "
+                "value, or leave the dimension out"
+            )
+
+
+def sample_conditions(attributes: Mapping[str, Sequence[str]], n: int, *, seed: int = 0) -> list[dict[str, str]]:
+    """``n`` condition dicts, one value per dimension drawn at random with ``seed`` (AttrPrompt)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1; got {n}")
+    _check_attributes(attributes)
+    rng = random.Random(seed)
+    return [{name: rng.choice(list(values)) for name, values in attributes.items()} for _ in range(n)]
+
+
+def format_conditions(values: Mapping[str, Any]) -> str:
+    """Condition values as prompt lines: ``{"genre": "comedy"}`` -> ``"Its genre: comedy."``;
+    a ``words`` entry (random words) becomes an instruction to use them."""
+    lines = []
+    for name, value in values.items():
+        if name == "words":
+            lines.append(f"Use these words: {value}.")
+        elif name == "title":
+            lines.append(f"Its title: {value}")
+        else:
+            lines.append(f"Its {name}: {value}.")
+    return "\n".join(lines)
+
+
+def format_demos(demos: Sequence[tuple[str, Any]], task: TaskSpec) -> str:
+    """Demonstrations as numbered list items in the GPT3Mix layout (``text type: ...`` then
+    ``label type: ...``, the label said with the task's verbalizer). Raises on an empty list or a
+    label the task does not know."""
+    if len(demos) == 0:
+        raise ValueError(
+            "demos is empty but the prompt has a demonstrations slot; pass at least one "
+            "(text, label) pair, or build the prompt with demos=None"
+        )
+    lines = []
+    for number, (text, label) in enumerate(demos, start=1):
+        if label not in task.verbalizer:
+            raise ValueError(f"demo {number} has label {label!r}, not one of {list(task.labels)}")
+        lines.append(f"{number}. {task.text_type}: {text}\n   {task.label_type}: {task.verbalizer[label]}")
+    return "\n".join(lines)
+
+
+def build_prompts(
+    task: TaskSpec,
+    n: int,
+    *,
+    attributes: Mapping[str, Sequence[str]] | None = None,
+    conditions: Sequence[Mapping[str, Any]] | None = None,
+    demos: Sequence[tuple[str, Any]] | None = None,
+    seed: int = 0,
+) -> tuple[list[PromptValue], list[Any], list[dict[str, Any]]]:
+    """``n`` prompts for ``task`` with their labels and condition dicts, ready for
+    :func:`synthlab.llm.generate.generate` (``labels=``, ``conditions=``).
+
+    Labels cycle through ``task.labels``. Conditions come from ``attributes`` (sampled with
+    ``seed``) or are given per row in ``conditions`` (say, from :func:`sample_words`); not both.
+    ``demos`` (``(text, label)`` pairs) go into every prompt.
+    """
+    if attributes is not None and conditions is not None:
+        raise ValueError("pass attributes (sampled here) or conditions (one dict per row), not both")
+    labels = label_schedule(n, task.labels)
+    if attributes is not None:
+        conditions = sample_conditions(attributes, n, seed=seed)
+    if conditions is not None and len(conditions) != n:
+        raise ValueError(f"conditions has {len(conditions)} rows but n={n}; give one dict per prompt")
+    template = task_template(task, conditions=conditions is not None, demos=demos is not None)
+    fixed = {"demos": format_demos(demos, task)} if demos is not None else {}
+    prompts, recorded = [], []
+    for index, label in enumerate(labels):
+        values = dict(conditions[index]) if conditions is not None else {}
+        variables = {**fixed, "label_words": task.verbalizer[label]}
+        if conditions is not None:
+            variables["conditions"] = format_conditions(values)
+        prompts.append(template.invoke(variables))
+        recorded.append({"label": label, **values})
+    return prompts, labels, recorded
+
+
+PROPOSE = ChatPromptTemplate.from_messages(
+    [
+        ("system", "You are a helpful assistant who writes short lists."),
+        (
+            "human",
+            (
+                "List {k} different {dimension} for {about}. Write one per line, numbered, a few words each, "
+                "with no explanations."
+            ),
+        ),
+    ]
+)
+
+
+def propose_values(
+    model: BaseChatModel,
+    dimension: str,
+    *,
+    about: str = "movie reviews",
+    k: int = 8,
+    seed: int = 0,
+    attempts: int = 3,
+    max_words: int = 4,
+) -> list[str]:
+    """Ask ``model`` for ``k`` values of an attribute ``dimension`` (ClinGen / UltraChat-style
+    concept lists), parse the answer robustly (:func:`synthlab.core.parsing.parse_list`) and dedupe.
+    Tries seeds ``seed, seed+1, ...`` up to ``attempts`` calls until at least ``k`` values are
+    collected, and returns what it has if that is at least two; otherwise raises ``ValueError``
+    quoting the raw answers, so a failed proposal is never silently an empty condition.
+
+    >>> propose_values(get_chat_model("local"), "movie genres")   # doctest: +SKIP
+    ['Action', 'Comedy', 'Drama', ...]
+    """
+    if k < 2:
+        raise ValueError(f"k must be >= 2 (a dimension with one value does not vary); got {k}")
+    values: list[str] = []
+    answers = []
+    for attempt in range(attempts):
+        prompt = PROPOSE.invoke({"k": k, "dimension": dimension, "about": about})
+        answer = str(model.invoke(prompt, seed=seed + attempt).content)
+        answers.append(answer)
+        for value in parse_list(answer, max_words=max_words):
+            if value.lower() not in {v.lower() for v in values}:
+                values.append(value)
+        if len(values) >= k:
+            return values[:k]
+    if len(values) < 2:
+        raise ValueError(
+            f"the model proposed {len(values)} usable value(s) for {dimension!r} in {attempts} "
+            f"attempts; its answers were {[a[:120] for a in answers]}. Write the values by hand "
+            "or try another seed or model"
+        )
+    return values
+
+
+def frequent_words(
+    texts: Sequence[str],
+    *,
+    k: int = 300,
+    min_length: int = 4,
+    skip: int = 0,
+    stop_words: frozenset[str] | set[str] = ENGLISH_STOP_WORDS,
+) -> list[str]:
+    """The ``k`` most frequent content words of ``texts`` (lower-cased, alphabetic, at least
+    ``min_length`` letters, not stop words), after skipping the ``skip`` most frequent: a
+    vocabulary to draw TinyStories-style random words from. Ties break alphabetically."""
+    counts = Counter(
+        word
+        for text in texts
+        for word in re.findall(r"[a-z]+", str(text).lower())
+        if len(word) >= min_length and word not in stop_words
+    )
+    if not counts:
+        raise ValueError("texts hold no content words; pass real texts (for example the training split)")
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
+    return ranked[skip : skip + k]
+
+
+def sample_words(vocabulary: Sequence[str], n: int, *, k: int = 3, seed: int = 0) -> list[dict[str, str]]:
+    """``n`` condition dicts ``{"words": "w1, w2, w3"}``, ``k`` distinct words each drawn from
+    ``vocabulary`` with ``seed`` (TinyStories, Eldan & Li, 2023)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1; got {n}")
+    if not 1 <= k <= len(set(vocabulary)):
+        raise ValueError(f"cannot draw k={k} distinct words from a vocabulary of {len(set(vocabulary))}")
+    rng = random.Random(seed)
+    pool = sorted(set(vocabulary))
+    return [{"words": ", ".join(rng.sample(pool, k))} for _ in range(n)]
+
+
+TITLE = ChatPromptTemplate.from_messages(
+    [
+        ("system", "{role}"),
+        (
+            "human",
+            "Write the title of a {label_words} {text_type}. Reply with the title only, in a few words.",
+        ),
+    ]
+)
+
+
+def two_stage(
+    model: BaseChatModel,
+    task: TaskSpec,
+    n: int,
+    *,
+    seed: int = 0,
+    title_model: BaseChatModel | None = None,
+    method: str = "two-stage",
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ZeroGen's two stages (Ye et al., 2022): first ``n`` titles, then one text per title,
+    conditioned on it. Returns ``(texts, titles)``: text rows carry their title in ``params``
+    and the title row's id in ``parent_id``; a title that failed to parse becomes a text row
+    with that error (so it counts as malformed), not a silent gap. ``title_model`` (default
+    ``model``) can have a smaller ``max_tokens``."""
+    labels = label_schedule(n, task.labels)
+    bound = {"role": task.role or "", "text_type": task.text_type}
+    title_prompts = [TITLE.invoke({**bound, "label_words": task.verbalizer[label]}) for label in labels]
+    titles = generate(
+        title_model or model,
+        title_prompts,
+        labels=labels,
+        seed=seed,
+        parse=parse_title,
+        method=f"{method}:title",
+        progress=progress,
+    )
+    good = titles[titles["error"].isna()]
+    template = task_template(task, conditions=True)
+    conditions = [{"label": label, "title": title} for label, title in zip(good["label"], good["text"])]
+    prompts = [
+        template.invoke(
+            {
+                "label_words": task.verbalizer[c["label"]],
+                "conditions": format_conditions({"title": c["title"]}),
+            }
+        )
+        for c in conditions
+    ]
+    chosen = good["label"].tolist()
+    texts = (
+        generate(
+            model,
+            prompts,
+            labels=chosen,
+            conditions=conditions,
+            parent_ids=good["id"].tolist(),
+            seed=seed + n,
+            parse=strip_chatter,
+            method=method,
+            progress=progress,
+        )
+        if prompts
+        else None
+    )
+    failed = titles[titles["error"].notna()].assign(method=method, text=None, parent_id=lambda f: f["id"])
+    failed["error"] = "title stage failed: " + failed["error"].astype(str)
+    return pd.concat([frame for frame in (texts, failed) if frame is not None], ignore_index=True), titles
+
+
+def value_coverage(
+    records: pd.DataFrame,
+    attributes: Mapping[str, Sequence[str]],
+    *,
+    params_col: str = "params",
+) -> pd.DataFrame:
+    """G3 coverage: per dimension, how many of its values appear in the rows' conditions
+    (``n_used`` of ``n_values``, ``coverage``) and ``max_share``, the commonest value's share
+    of rows (a balance check). Pass the rows that survived curation."""
+    _check_attributes(attributes)
+    rows = {}
+    for name, values in attributes.items():
+        used = pd.Series([params.get(name) for params in records[params_col]], dtype=object).dropna()
+        n_used = used[used.isin(list(values))].nunique()
+        rows[name] = {
+            "n_values": len(set(values)),
+            "n_used": int(n_used),
+            "coverage": n_used / len(set(values)),
+            "max_share": float(used.value_counts().iloc[0] / len(used)) if len(used) else 0.0,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

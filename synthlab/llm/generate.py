@@ -1,0 +1,230 @@
+"""Batch generation with any LangChain chat model: a seed per row, a progress bar, and
+failures recorded on their row instead of dropping it.
+
+>>> model = get_chat_model("local")                                           # doctest: +SKIP
+>>> records = generate(model, ["Write a positive movie review."], n=3, seed=7)  # doctest: +SKIP
+
+Row ``k`` of a call (counting every sample of every prompt in order) is generated with
+seed ``seed + k``, so n samples of one prompt are n different draws, and a re-run with the
+same arguments is the same data (and, with the cache, costs no model call).
+Taught in ``notebooks/00_quickstart.ipynb``.
+
+Against a model server, ``max_concurrency`` calls run at once, transient failures (rate limits,
+timeouts, dropped connections, 5xx) are retried with exponential backoff, and
+``checkpoint="run.jsonl"`` saves each finished row so that an interrupted run resumes where it
+stopped (``python -m synthlab.llm.serve`` serves the embedded model for this; see its docstring).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any
+
+import pandas as pd
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import PromptValue
+from tqdm.auto import tqdm
+
+from synthlab.core.records import make_records, new_id, now_iso
+from synthlab.llm.checkpoint import Checkpoint
+from synthlab.llm.retries import call_with_retries
+
+PromptLike = str | Sequence[BaseMessage] | PromptValue
+
+
+Parser = Callable[[str], Mapping[str, Any]]
+
+
+class GenerationError(RuntimeError):
+    """Every row of a generation call failed. The failed rows (raw output and reason on each) are
+    kept on the exception as ``records``, so a caller can still log or save them."""
+
+    def __init__(self, message: str, records: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        self.records = records
+
+
+def plain_text(output: str) -> dict[str, Any]:
+    """The default parser: the stripped completion is the ``text``; an empty one is an error."""
+    text = output.strip()
+    if not text:
+        raise ValueError("empty generation")
+    return {"text": text}
+
+
+def model_name(model: BaseChatModel) -> str:
+    """A short, human-readable identity of a chat model (or of the model inside a ``.bind(...)``)
+    for the ``model`` column."""
+    model = getattr(model, "bound", model)
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    path = getattr(model, "model_path", None)
+    if path:
+        return str(path).rsplit("/", 1)[-1].removesuffix(".gguf")
+    return type(model).__name__
+
+
+def prompt_text(prompt: PromptLike) -> str:
+    """The prompt as one string for the ``prompt`` column (``role: content`` lines for chats)."""
+    if isinstance(prompt, str):
+        return prompt
+    messages = prompt.to_messages() if isinstance(prompt, PromptValue) else prompt
+    return "\n".join(f"{message.type}: {message.content}" for message in messages)
+
+
+def _seeded_call(model: BaseChatModel, prompt: PromptLike, seed: int) -> str:
+    if type(model).__name__ == "ChatOllama":
+        # ChatOllama takes sampling options from its fields, not from call arguments.
+        return str(model.model_copy(update={"seed": seed}).invoke(prompt).content)
+    return str(model.invoke(prompt, seed=seed).content)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+
+
+def generate(
+    model: BaseChatModel,
+    prompts: Sequence[PromptLike],
+    *,
+    n: int = 1,
+    seed: int = 0,
+    labels: Sequence[Any] | None = None,
+    conditions: Sequence[Mapping[str, Any]] | None = None,
+    parse: Parser = plain_text,
+    method: str = "generate",
+    round: int = 0,
+    parent_ids: Sequence[str | None] | None = None,
+    max_concurrency: int = 1,
+    max_retries: int = 3,
+    retry_backoff: float = 1.0,
+    checkpoint: str | os.PathLike[str] | None = None,
+    group_prefixes: bool = True,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Generate ``n`` samples per prompt and return them as records (see :mod:`synthlab.core.records`).
+
+    ``labels``, ``conditions`` (dicts recorded in ``params``) and ``parent_ids`` align with
+    ``prompts``. With ``group_prefixes`` the calls are issued sorted by prompt text, so prompts
+    that share a long prefix (a system prompt and demonstrations) run back to back and llama.cpp
+    reuses that prefix's evaluation; rows come back in the input order with the same seeds. ``parse`` turns a completion into row fields (``text`` and any others);
+    when it raises ``ValueError``, or the model call fails, the row keeps the raw output in
+    ``raw`` and the reason in ``error``. Raises :class:`GenerationError` only when every row failed.
+
+    ``max_concurrency`` calls run at once (threads; for a model server). A call that fails
+    transiently (:func:`is_transient`: 429, 5xx, timeout, dropped connection) is repeated up to
+    ``max_retries`` times, waiting ``retry_backoff`` seconds doubled at each attempt (with jitter);
+    its ``error`` then ends with the number of attempts. Other failures (a 400, a parse error) fail
+    the row at once. Retrying is this function's job: ``get_chat_model("openai")`` turns the OpenAI
+    client's own retries off, so the two layers do not multiply. With ``checkpoint`` (a ``.jsonl``
+    path) every finished row is appended as it completes, and a re-run with the same arguments
+    keeps the saved successful rows (same ids and texts) and runs only the missing or failed ones;
+    a checkpoint written by a call with other arguments raises ``ValueError``. Taught in
+    ``notebooks/00_quickstart.ipynb``; the retry/resume behaviour is exercised in ``tests/test_serve.py``.
+    """
+    if len(prompts) == 0:
+        raise ValueError("prompts is empty: pass at least one prompt to generate from.")
+    if n < 1:
+        raise ValueError(f"n (samples per prompt) must be >= 1; got {n}")
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be >= 1; got {max_concurrency}")
+    if max_retries < 0 or retry_backoff < 0:
+        raise ValueError(f"max_retries and retry_backoff must be >= 0; got {max_retries} and {retry_backoff}")
+    for name, aligned in (("labels", labels), ("conditions", conditions), ("parent_ids", parent_ids)):
+        if aligned is not None and len(aligned) != len(prompts):
+            raise ValueError(f"{name} has {len(aligned)} items but prompts has {len(prompts)}; they must align.")
+
+    jobs = [(index, sample) for index in range(len(prompts)) for sample in range(n)]
+    texts = [prompt_text(prompt) for prompt in prompts]
+    order = sorted(range(len(jobs)), key=lambda row: texts[jobs[row][0]]) if group_prefixes else range(len(jobs))
+    identity = model_name(model)
+    base = getattr(model, "bound", model)
+    model_params = {k: v for k, v in getattr(base, "_identifying_params", {}).items() if _is_plain(v)}
+
+    def run(row: int) -> dict[str, Any]:
+        index, sample = jobs[row]
+        row_seed = seed + row
+        record: dict[str, Any] = {
+            "id": new_id(),
+            "label": labels[index] if labels is not None else None,
+            "method": method,
+            "model": identity,
+            "prompt": texts[index],
+            "params": {**model_params, **(dict(conditions[index]) if conditions else {}), "sample": sample},
+            "seed": row_seed,
+            "parent_id": parent_ids[index] if parent_ids is not None else None,
+            "round": round,
+            "created_at": now_iso(),
+            "raw": None,
+        }
+        attempts = 0
+
+        def call() -> str:
+            nonlocal attempts
+            attempts += 1
+            return _seeded_call(model, prompts[index], row_seed)
+
+        try:
+            record["raw"] = call_with_retries(call, max_retries=max_retries, retry_backoff=retry_backoff)
+            record.update(parse(record["raw"]))
+        except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
+            record["error"] = f"{type(error).__name__}: {error}" + (
+                f" (after {attempts} attempts)" if attempts > 1 else ""
+            )
+        return record
+
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    store = None
+    if checkpoint is not None:
+        store = Checkpoint(
+            checkpoint,
+            {
+                "prompts": _digest(texts),
+                "n": n,
+                "seed": seed,
+                "labels": _digest(labels),
+                "conditions": _digest(conditions),
+                "parent_ids": _digest(parent_ids),
+                "method": method,
+                "round": round,
+                "model": identity,
+                "model_params": _digest(model_params),
+            },
+        )
+        for row, record in store.load().items():
+            results[row] = record
+    todo = [row for row in order if results[row] is None]
+    with (
+        ThreadPoolExecutor(max_workers=max_concurrency) as pool,
+        tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=method, disable=not progress) as bar,
+    ):
+        futures = {pool.submit(run, row): row for row in todo}
+        try:
+            for future in as_completed(futures):
+                row = futures[future]
+                results[row] = future.result()
+                if store is not None:
+                    store.append(row, results[row])  # type: ignore[arg-type]
+                bar.update(1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start no new calls
+            raise
+
+    records = make_records(results)  # type: ignore[arg-type]
+    if records["error"].notna().all():
+        raise GenerationError(
+            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}",
+            records,
+        )
+    return records
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list))
