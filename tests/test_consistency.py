@@ -72,7 +72,7 @@ def reviews(flip: int = 1) -> pd.DataFrame:
 
 def test_classifier_disagreement_flags_the_flipped_row_with_a_reason():
     frame = reviews()
-    found = classifier_disagreement(frame, n_splits=3, model="nltk-nb")
+    found = classifier_disagreement(frame, n_splits=3, classifier="nltk-nb")
     assert found.index.equals(frame.index)
     assert {"predicted_label", "predicted_proba", "label_proba", "suspicion", "flagged", "reason"} <= set(found.columns)
     assert found["suspicion"].idxmax() == "r0"
@@ -83,7 +83,7 @@ def test_classifier_disagreement_flags_the_flipped_row_with_a_reason():
 
 def test_classifier_disagreement_min_proba_makes_it_stricter():
     frame = reviews()
-    assert not classifier_disagreement(frame, n_splits=3, model="nltk-nb", min_proba=1.01)["flagged"].any()
+    assert not classifier_disagreement(frame, n_splits=3, classifier="nltk-nb", min_proba=1.01)["flagged"].any()
 
 
 def test_majority_vote_counts_ties_for_the_given_label_and_abstentions():
@@ -209,7 +209,7 @@ def test_threshold_curve_gives_nan_accuracy_when_one_label_is_left():
 
 def test_drop_flagged_logs_every_removed_row_with_its_reason():
     frame = reviews()
-    found = classifier_disagreement(frame, n_splits=3, model="nltk-nb")
+    found = classifier_disagreement(frame, n_splits=3, classifier="nltk-nb")
     kept, removed = drop_flagged(frame, found, step="classifier")
     assert len(kept) + len(removed) == len(frame) and "r0" in removed.index
     assert removed["reason"].notna().all() and (removed["step"] == "classifier").all()
@@ -217,7 +217,7 @@ def test_drop_flagged_logs_every_removed_row_with_its_reason():
 
 def test_drop_flagged_keeps_unscored_rows_of_a_reindexed_slice():
     frame = reviews()
-    found = classifier_disagreement(frame, n_splits=3, model="nltk-nb").iloc[:3].reindex(frame.index)
+    found = classifier_disagreement(frame, n_splits=3, classifier="nltk-nb").iloc[:3].reindex(frame.index)
     kept, removed = drop_flagged(frame, found, step="slice")
     assert list(removed.index) == ["r0"] and len(kept) == len(frame) - 1
 

@@ -33,7 +33,7 @@ def test_label_loss_flags_planted_noise():
 
 def test_out_of_fold_proba_works_with_naive_bayes_and_weights():
     frame = _frame()
-    assert np.allclose(out_of_fold_proba(frame, n_splits=3, model="nltk-nb").sum(axis=1), 1.0)
+    assert np.allclose(out_of_fold_proba(frame, n_splits=3, classifier="nltk-nb").sum(axis=1), 1.0)
     weighted = out_of_fold_proba(frame, n_splits=3, sample_weight=np.linspace(0.1, 1, len(frame)))
     assert weighted.shape == (60, 2)
 

@@ -121,7 +121,7 @@ def test_helpfulness_matches_explicit_gradients_and_flags_a_wrong_label():
     validation = pd.concat([validation, _frame(4, start=60).query("label == 'negative'")])  # 3 + 5
     scores = helpfulness(rows, validation)
     assert scores.idxmin() == rows.index[0] and scores.iloc[0] < 0
-    fitted = train_and_test(rows, validation).model
+    fitted = train_and_test(rows, validation).classifier
     vectorizer, classifier = fitted[:-1], fitted[-1]
 
     def gradient(text, label):

@@ -59,14 +59,14 @@ def test() -> pd.DataFrame:
 
 @pytest.mark.parametrize("model", ["tfidf-logreg", "nltk-nb"])
 def test_separable_data_is_learned_perfectly(train, test, model):
-    result = train_and_test(train, test, model=model)
+    result = train_and_test(train, test, classifier=model)
     assert isinstance(result, TrainTestResult)
     assert result.accuracy == 1.0 and result.macro_f1 == 1.0
     assert (result.n_train, result.n_test, result.labels) == (40, 40, ["food", "sport"])
     assert result.unseen_test_labels == []
     assert result.report.loc["macro avg", "f1-score"] == pytest.approx(1.0)
     assert set(result.report.index) == {"food", "sport", "macro avg", "weighted avg"}
-    assert result.as_row() == {"model": model, "n_train": 40, "n_test": 40, "accuracy": 1.0, "macro_f1": 1.0}
+    assert result.as_row() == {"classifier": model, "n_train": 40, "n_test": 40, "accuracy": 1.0, "macro_f1": 1.0}
 
 
 def test_metrics_match_sklearn_on_the_predictions():
@@ -100,34 +100,34 @@ def test_nltk_naive_bayes_needs_no_download(train, test, monkeypatch):
 
     monkeypatch.setattr(nltk, "download", refuse)
     monkeypatch.setattr(nltk.data, "find", refuse)
-    result = train_and_test(train, test, model="nltk-nb")
-    assert result.accuracy == 1.0 and isinstance(result.model, NltkNaiveBayes)
-    assert result.model.predict(["a spicy soup recipe"]).tolist() == ["food"]
+    result = train_and_test(train, test, classifier="nltk-nb")
+    assert result.accuracy == 1.0 and isinstance(result.classifier, NltkNaiveBayes)
+    assert result.classifier.predict(["a spicy soup recipe"]).tolist() == ["food"]
 
 
 def test_any_estimator_is_cloned_not_fitted_in_place(train, test):
     estimator = make_pipeline(CountVectorizer(), MultinomialNB())
-    result = train_and_test(train, test, model=estimator)
-    assert result.accuracy == 1.0 and result.model is not estimator
-    assert result.model_name == "countvectorizer+multinomialnb"
+    result = train_and_test(train, test, classifier=estimator)
+    assert result.accuracy == 1.0 and result.classifier is not estimator
+    assert result.classifier_name == "countvectorizer+multinomialnb"
     assert not hasattr(estimator[-1], "classes_")
 
 
-def test_unknown_or_unusable_model_raises(train, test):
-    with pytest.raises(ValueError, match="Unknown model 'svm'.*tfidf-logreg"):
-        train_and_test(train, test, model="svm")
+def test_unknown_or_unusable_classifier_raises(train, test):
+    with pytest.raises(ValueError, match="Unknown classifier 'svm'.*tfidf-logreg"):
+        train_and_test(train, test, classifier="svm")
     with pytest.raises(TypeError, match="fit\\(\\) and predict\\(\\); got int"):
-        train_and_test(train, test, model=3)
+        train_and_test(train, test, classifier=3)
 
 
 def test_bad_frames_raise_naming_the_problem(train, test):
-    with pytest.raises(KeyError, match="text_col 'body' is not a column of train_df"):
+    with pytest.raises(KeyError, match="text_col 'body' is not a column of train"):
         train_and_test(train, test, text_col="body")
-    with pytest.raises(KeyError, match="text_col 'text' is not a column of test_df"):
+    with pytest.raises(KeyError, match="text_col 'text' is not a column of test"):
         train_and_test(train, test.rename(columns={"text": "body"}))
-    with pytest.raises(KeyError, match="label_col 'y' is not a column of train_df"):
+    with pytest.raises(KeyError, match="label_col 'y' is not a column of train"):
         train_and_test(train, test, label_col="y")
-    with pytest.raises(ValueError, match="test_df has no rows"):
+    with pytest.raises(ValueError, match="test has no rows"):
         train_and_test(train, test.iloc[:0])
     with pytest.raises(TypeError, match="must be a pandas DataFrame; got list"):
         train_and_test([], test)
@@ -168,7 +168,7 @@ def test_stratified_sample_keeps_proportions_and_nests(train):
 
 def test_learning_curve_shape_and_determinism(train, test):
     curve = learning_curve(train, test, [4, 10, 20], repeats=2, seed=3)
-    assert list(curve.columns) == ["model", "n_train", "repeat", "accuracy", "macro_f1"]
+    assert list(curve.columns) == ["classifier", "n_train", "repeat", "accuracy", "macro_f1"]
     assert curve[["n_train", "repeat"]].values.tolist() == [
         [4, 0],
         [10, 0],
@@ -197,7 +197,7 @@ def test_plot_learning_curves_draws_one_line_per_curve_with_bands(train, test):
 
     curves = {
         "real": learning_curve(train, test, [4, 20], repeats=2),
-        "nb": learning_curve(train, test, [4, 20], model="nltk-nb"),
+        "nb": learning_curve(train, test, [4, 20], classifier="nltk-nb"),
     }
     figure = plot_learning_curves(curves, metric="macro_f1")
     axis = figure.axes[0]
@@ -242,7 +242,7 @@ def test_oracle_agreement_on_a_hand_made_case(train, test):
     assert report["predicted"][["r4", "r5"]].tolist() == ["food", "food"]
     assert (report["n_unknown_label"], report["unknown_labels"]) == (1, ["music"])
     with pytest.warns(UserWarning):
-        assert oracle_agreement(oracle.model, synthetic)["agreement"] == report["agreement"]
+        assert oracle_agreement(oracle.classifier, synthetic)["agreement"] == report["agreement"]
 
 
 def test_oracle_agreement_bad_inputs(train, test):
@@ -259,7 +259,7 @@ def test_compare_training_sets_table(train, test):
     few_shot = stratified_sample(train, 4, seed=0)
     table = compare_training_sets({"real few-shot": few_shot, "real full": train}, test)
     assert table.index.tolist() == ["real few-shot", "real full"] and table.index.name == "training_set"
-    assert list(table.columns) == ["model", "n_train", "n_test", "accuracy", "macro_f1"]
+    assert list(table.columns) == ["classifier", "n_train", "n_test", "accuracy", "macro_f1"]
     assert table["n_train"].tolist() == [4, 40] and table.loc["real full", "accuracy"] == 1.0
     assert table.loc["real few-shot"].to_dict() == train_and_test(few_shot, test).as_row()
     with pytest.raises(ValueError, match="one class") as raised:

@@ -152,7 +152,7 @@ def test_the_rule_rater_grades_from_filters_and_the_oracle():
             "label": ["positive", "positive", "negative", "negative"] * 5,
         }
     )
-    oracle = train_and_test(real, real, model="tfidf-logreg")
+    oracle = train_and_test(real, real, classifier="tfidf-logreg")
     rows = pd.DataFrame(
         {
             "id": list("abcde"),

@@ -94,13 +94,13 @@ def test_noise_robust_weights_down_weight_planted_noise():
 def test_weights_help_a_naive_bayes_trained_on_noisy_labels():
     noisy = plant_label_noise(_frame(200), 0.35, seed=1)
     weights = noise_robust_weights(noisy, n_iter=3, temperature=0.3, progress=False).weights
-    uniform = train_and_test(noisy, _frame(), model=count_naive_bayes()).accuracy
-    weighted = train_and_test(noisy, _frame(), model=count_naive_bayes(), sample_weight=weights).accuracy
+    uniform = train_and_test(noisy, _frame(), classifier=count_naive_bayes()).accuracy
+    weighted = train_and_test(noisy, _frame(), classifier=count_naive_bayes(), sample_weight=weights).accuracy
     assert weighted >= uniform
 
 
 def test_history_without_truth_or_test_has_only_weight_columns():
-    history = noise_robust_weights(_frame(), n_iter=1, progress=False, model="tfidf-logreg").history
+    history = noise_robust_weights(_frame(), n_iter=1, progress=False, classifier="tfidf-logreg").history
     assert list(history.columns) == ["iteration", "effective_size", "weight_change"]
 
 

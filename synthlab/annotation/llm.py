@@ -250,7 +250,7 @@ def _task_round(
         label_col=label_col,
         seed=seed,
     )
-    scores = result.model.predict_proba(pool[text_col].tolist()) if len(pool) else None
+    scores = result.classifier.predict_proba(pool[text_col].tolist()) if len(pool) else None
     return result.accuracy, scores
 
 

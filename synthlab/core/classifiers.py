@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from synthlab.core.records import require_column
 from synthlab.core.text import Tokenizer, default_tokenize
 
-MODELS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
+CLASSIFIERS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
 
 
 class NltkNaiveBayes:
@@ -71,8 +71,8 @@ class TrainTestResult:
     test frame's index.
     """
 
-    model_name: str
-    model: Any
+    classifier_name: str
+    classifier: Any
     accuracy: float
     macro_f1: float
     n_train: int
@@ -85,7 +85,7 @@ class TrainTestResult:
     def as_row(self) -> dict[str, Any]:
         """The summary numbers as one row of a comparison table."""
         return {
-            "model": self.model_name,
+            "classifier": self.classifier_name,
             "n_train": self.n_train,
             "n_test": self.n_test,
             "accuracy": self.accuracy,
@@ -117,34 +117,34 @@ def check_labelled_frame(frame: Any, name: str, text_col: str = "text", label_co
         )
 
 
-def _make_model(model: str | Any, seed: int) -> Any:
+def _make_classifier(classifier: str | Any, seed: int) -> Any:
     """A fresh, unfitted classifier for a built-in name, or a clone of a given estimator."""
-    if isinstance(model, str):
-        if model == "tfidf-logreg":
+    if isinstance(classifier, str):
+        if classifier == "tfidf-logreg":
             return make_pipeline(
                 TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
                 LogisticRegression(max_iter=2000, random_state=seed),
             )
-        if model == "nltk-nb":
+        if classifier == "nltk-nb":
             return NltkNaiveBayes()
-        raise ValueError(f"Unknown model {model!r}; use one of {list(MODELS)} or pass an estimator")
-    if not (hasattr(model, "fit") and hasattr(model, "predict")):
-        raise TypeError(f"model must be one of {list(MODELS)} or have fit() and predict(); got {type(model).__name__}")
-    return clone(model, safe=False)
+        raise ValueError(f"Unknown classifier {classifier!r}; use one of {list(CLASSIFIERS)} or pass an estimator")
+    if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
+        raise TypeError(f"classifier must be one of {list(CLASSIFIERS)} or have fit() and predict(); got {type(classifier).__name__}")
+    return clone(classifier, safe=False)
 
 
 def fit_classifier(
-    model: str | Any,
+    classifier: str | Any,
     texts: Sequence[str],
     labels: Sequence[Any],
     *,
     seed: int = 0,
     sample_weight: Sequence[float] | None = None,
 ) -> Any:
-    """A fresh classifier (a built-in name of :data:`MODELS`, or a clone of an estimator) fitted on
+    """A fresh classifier (a built-in name of :data:`CLASSIFIERS`, or a clone of an estimator) fitted on
     ``texts`` and ``labels``, with per-row ``sample_weight`` when given (for example SunGen's
     noise-robust weights, taught in ``notebooks/13_reweighting.ipynb``)."""
-    fitted = _make_model(model, seed)
+    fitted = _make_classifier(classifier, seed)
     if sample_weight is None:
         return fitted.fit(list(texts), list(labels))
     weights = np.asarray(sample_weight, dtype=float)
@@ -162,25 +162,25 @@ def fit_classifier(
     return fitted.fit(list(texts), list(labels), **{keyword: weights})
 
 
-def _model_name(model: str | Any) -> str:
-    if isinstance(model, str):
-        return model
-    steps = getattr(model, "steps", None)
-    return "+".join(name for name, _ in steps) if steps else type(model).__name__
+def _classifier_name(classifier: str | Any) -> str:
+    if isinstance(classifier, str):
+        return classifier
+    steps = getattr(classifier, "steps", None)
+    return "+".join(name for name, _ in steps) if steps else type(classifier).__name__
 
 
 def train_and_test(
-    train_df: pd.DataFrame,
-    test_df: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
     *,
     text_col: str = "text",
     label_col: str = "label",
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
     sample_weight: Sequence[float] | None = None,
 ) -> TrainTestResult:
-    """Fit ``model`` on ``train_df`` (with one ``sample_weight`` per row when given) and score it on
-    ``test_df``: accuracy, macro-F1, a per-class report and the predictions (see :class:`TrainTestResult`).
+    """Fit ``classifier`` on ``train`` (with one ``sample_weight`` per row when given) and score it on
+    ``test``: accuracy, macro-F1, a per-class report and the predictions (see :class:`TrainTestResult`).
 
     ``seed`` is the built-in models' ``random_state``; a given estimator is cloned as it is.
     Test labels the training set never had cannot be predicted: they count as errors in
@@ -189,43 +189,43 @@ def train_and_test(
     >>> train_and_test(synthetic_df, real_test_df).as_row()    # doctest: +SKIP
     {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
     """
-    check_labelled_frame(train_df, "train_df", text_col, label_col)
-    check_labelled_frame(test_df, "test_df", text_col, label_col)
-    labels = sorted(set(train_df[label_col].tolist()))
+    check_labelled_frame(train, "train", text_col, label_col)
+    check_labelled_frame(test, "test", text_col, label_col)
+    labels = sorted(set(train[label_col].tolist()))
     if len(labels) < 2:
         raise ValueError(
-            f"cannot train a classifier on one class: every row of train_df has {label_col!r} == "
+            f"cannot train a classifier on one class: every row of train has {label_col!r} == "
             f"{labels[0]!r}; add rows of another label (or check that a filter did not remove them)"
         )
-    y_true = test_df[label_col].tolist()
+    y_true = test[label_col].tolist()
     unseen = sorted(set(y_true) - set(labels))
     if unseen:
         warnings.warn(
-            f"test_df has labels the training set never saw: {unseen} "
+            f"test has labels the training set never saw: {unseen} "
             f"({sum(y in unseen for y in y_true)} of {len(y_true)} rows); they count as errors",
             UserWarning,
             stacklevel=2,
         )
     fitted = fit_classifier(
-        model,
-        train_df[text_col].tolist(),
-        train_df[label_col].tolist(),
+        classifier,
+        train[text_col].tolist(),
+        train[label_col].tolist(),
         seed=seed,
         sample_weight=sample_weight,
     )
-    y_pred = np.asarray(fitted.predict(test_df[text_col].tolist())).tolist()
+    y_pred = np.asarray(fitted.predict(test[text_col].tolist())).tolist()
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
     report.pop("accuracy", None)  # a scalar, kept as its own field
     return TrainTestResult(
-        model_name=_model_name(model),
-        model=fitted,
+        classifier_name=_classifier_name(classifier),
+        classifier=fitted,
         accuracy=float(accuracy_score(y_true, y_pred)),
         macro_f1=float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        n_train=len(train_df),
-        n_test=len(test_df),
+        n_train=len(train),
+        n_test=len(test),
         labels=labels,
         report=pd.DataFrame(report).T,
-        predictions=pd.Series(y_pred, index=test_df.index, name="predicted"),
+        predictions=pd.Series(y_pred, index=test.index, name="predicted"),
         unseen_test_labels=unseen,
     )
 

@@ -29,7 +29,7 @@ def out_of_fold_proba(
     text_col: str = "text",
     label_col: str = "label",
     n_splits: int = 5,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
     sample_weight: Sequence[float] | None = None,
     progress: bool = False,
@@ -60,7 +60,7 @@ def out_of_fold_proba(
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(texts, labels)
     for train_rows, held_out in tqdm(list(folds), desc="cross-fitting", disable=not progress):
         fitted = fit_classifier(
-            model,
+            classifier,
             texts[train_rows].tolist(),
             labels[train_rows].tolist(),
             seed=seed,

@@ -79,7 +79,7 @@ def classifier_disagreement(
     text_col: str = "text",
     label_col: str = "label",
     n_splits: int = 5,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     min_proba: float = 0.5,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def classifier_disagreement(
     cross-entropy, :func:`synthlab.core.crossfit.label_loss`), ``flagged`` (another label predicted with
     probability >= ``min_proba``) and ``reason``, e.g. "cross-fitted classifier says negative (p=0.91)".
     """
-    proba = out_of_fold_proba(frame, text_col=text_col, label_col=label_col, n_splits=n_splits, model=model, seed=seed)
+    proba = out_of_fold_proba(frame, text_col=text_col, label_col=label_col, n_splits=n_splits, classifier=classifier, seed=seed)
     given = frame[label_col]
     predicted = proba.idxmax(axis=1)
     predicted_proba = proba.max(axis=1)
@@ -136,7 +136,7 @@ def classifier_votes(
     return pd.DataFrame(
         {
             name: out_of_fold_proba(
-                frame, text_col=text_col, label_col=label_col, n_splits=n_splits, model=voter, seed=seed
+                frame, text_col=text_col, label_col=label_col, n_splits=n_splits, classifier=voter, seed=seed
             ).idxmax(axis=1)
             for name, voter in voters.items()
         },
@@ -348,7 +348,7 @@ def threshold_curve(
     text_col: str = "text",
     label_col: str = "label",
     noise_col: str | None = None,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
 ) -> pd.DataFrame:
     """What keeping the rows whose score (higher = better, NaN = unscored) is >= each threshold
@@ -367,7 +367,7 @@ def threshold_curve(
         if noise_col is not None:
             row["noise_left"] = float(kept[noise_col].mean()) if len(kept) else np.nan
         row["accuracy"] = (
-            train_and_test(kept, test, text_col=text_col, label_col=label_col, model=model, seed=seed).accuracy
+            train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed).accuracy
             if kept[label_col].nunique() >= 2
             else np.nan
         )

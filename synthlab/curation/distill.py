@@ -30,7 +30,7 @@ def cross_partition_relabel(
     text_col: str = "text",
     label_col: str = "label",
     n_partitions: int = 2,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     min_confidence: float | None = None,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def cross_partition_relabel(
     if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be between 0 and 1 (or None); got {min_confidence}")
     proba = out_of_fold_proba(
-        frame, text_col=text_col, label_col=label_col, n_splits=n_partitions, model=model, seed=seed
+        frame, text_col=text_col, label_col=label_col, n_splits=n_partitions, classifier=classifier, seed=seed
     )
     predicted = proba.idxmax(axis=1)
     confidence = proba.max(axis=1)
@@ -72,7 +72,7 @@ def _stage_row(
     test: pd.DataFrame | None,
     text_col: str,
     label_col: str,
-    downstream_model: str | Any,
+    eval_classifier: str | Any,
     seed: int,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
@@ -87,7 +87,7 @@ def _stage_row(
             test,
             text_col=text_col,
             label_col=label_col,
-            model=downstream_model,
+            classifier=eval_classifier,
             seed=seed,
         )
         row |= {"test_accuracy": result.accuracy, "test_macro_f1": result.macro_f1}
@@ -101,11 +101,11 @@ def mckd(
     text_col: str = "text",
     label_col: str = "label",
     n_partitions: int = 2,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     min_confidence: float | None = None,
     true_label_col: str | None = None,
     test: pd.DataFrame | None = None,
-    downstream_model: str | Any = "nltk-nb",
+    eval_classifier: str | Any = "nltk-nb",
     seed: int = 0,
     progress: bool = True,
 ) -> MCKDResult:
@@ -113,7 +113,7 @@ def mckd(
     students trained on the previous stage's pseudo-labels. The table reports per stage the rows
     whose label ``changed``, the share of the commonest label (``majority_share``: watch it drift),
     ``label_accuracy`` against ``true_label_col`` when given, and, with a ``test`` frame,
-    ``test_accuracy`` / ``test_macro_f1`` of a ``downstream_model`` trained on the pseudo-labels.
+    ``test_accuracy`` / ``test_macro_f1`` of a ``eval_classifier`` trained on the pseudo-labels.
     When the pseudo-labels collapse (too few rows of a label to train students) it warns and stops.
 
     >>> result = mckd(task.train, true_label_col="true_label", test=task.test)   # doctest: +SKIP
@@ -128,7 +128,7 @@ def mckd(
     rows = frame.copy()
     rows["original_label"] = frame[label_col]
     labels = frame[label_col]
-    table = [_stage_row(0, labels, labels, frame, truth, test, text_col, label_col, downstream_model, seed)]
+    table = [_stage_row(0, labels, labels, frame, truth, test, text_col, label_col, eval_classifier, seed)]
     for stage in tqdm(range(1, stages + 1), desc="MCKD stages", disable=not progress):
         counts = labels.value_counts()
         if len(counts) < 2 or counts.min() < n_partitions:
@@ -145,7 +145,7 @@ def mckd(
             text_col=text_col,
             label_col=label_col,
             n_partitions=n_partitions,
-            model=model,
+            classifier=classifier,
             min_confidence=min_confidence,
             seed=seed,
         )["pseudo_label"]
@@ -166,7 +166,7 @@ def mckd(
             )
         else:
             table.append(
-                _stage_row(stage, relabelled, labels, frame, truth, test, text_col, label_col, downstream_model, seed)
+                _stage_row(stage, relabelled, labels, frame, truth, test, text_col, label_col, eval_classifier, seed)
             )
         rows[f"pseudo_label_{stage}"] = relabelled
         labels = relabelled

@@ -5,7 +5,7 @@ detector flag the rows it suspects, and score it against the truth (:func:`detec
 remove the most suspicious rows and measure test accuracy as a function of the share removed
 (:func:`removal_curve`, :func:`plot_removal_curves`). :func:`planted_noise_task` builds the
 standard setting the curation notebooks share (2,000 Rotten Tomatoes training rows, 30 % of the
-labels flipped). Measure it with ``model="nltk-nb"``: naive Bayes is hurt by label noise (test accuracy
+labels flipped). Measure it with ``classifier="nltk-nb"``: naive Bayes is hurt by label noise (test accuracy
 0.61 noisy vs 0.71 clean, seeds 0-2), while the regularised TF-IDF logistic regression mostly shrugs it
 off (0.63 vs 0.66), which leaves little for a curation step to win back.
 Taught in ``notebooks/11_learning_dynamics.ipynb`` and used by every curation notebook after it.
@@ -139,7 +139,7 @@ def removal_curve(
     shares: Sequence[float] = SHARES_REMOVED,
     text_col: str = "text",
     label_col: str = "label",
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
 ) -> pd.DataFrame:
     """Test accuracy after removing the most suspicious ``share`` of ``train`` for each share:
@@ -151,7 +151,7 @@ def removal_curve(
     rows = []
     for share in shares:
         kept = train[~flag_top(scores, share)]
-        result = train_and_test(kept, test, text_col=text_col, label_col=label_col, model=model, seed=seed)
+        result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
         row = {
             "share_removed": float(share),
             "n_train": len(kept),

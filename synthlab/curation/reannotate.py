@@ -140,7 +140,7 @@ def reannotation_curve(
     text_col: str = "text",
     label_col: str = "label",
     id_col: str = "id",
-    model: str | Any = "nltk-nb",
+    classifier: str | Any = "nltk-nb",
     seed: int = 0,
 ) -> pd.DataFrame:
     """Test accuracy after applying the first ``budget`` decisions (in the order they were made), for
@@ -157,7 +157,7 @@ def reannotation_curve(
             kept, removed = apply_decisions(
                 frame, decisions.head(budget), mode=mode, label_col=label_col, id_col=id_col
             )
-            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, model=model, seed=seed)
+            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
             row = {
                 "budget": int(budget),
                 "mode": mode,

@@ -36,7 +36,7 @@ def small_loss_selection(
     text_col: str = "text",
     label_col: str = "label",
     n_splits: int = 3,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
 ) -> pd.Series:
     """FreeAL's clean subset: for each label, the ``ceil(share * n)`` of its ``n`` rows with the lowest
@@ -55,7 +55,7 @@ def small_loss_selection(
         frame,
         text_col=text_col,
         label_col=label_col,
-        model=model,
+        classifier=classifier,
         seed=seed,
         n_splits=min(n_splits, int(counts.min())),
     )
@@ -124,7 +124,7 @@ def freeal(
     demo_words: int = 20,
     text_col: str = "text",
     gold_col: str | None = "label",
-    small_model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     n_splits: int = 3,
     seed: int = 0,
     progress: bool = True,
@@ -167,7 +167,7 @@ def freeal(
                 text_col=text_col,
                 label_col="llm_label",
                 n_splits=n_splits,
-                model=small_model,
+                classifier=classifier,
                 seed=seed,
             )
         except ValueError as error:

@@ -114,7 +114,7 @@ def _history_row(
     test: pd.DataFrame | None,
     text_col: str,
     label_col: str,
-    eval_model: Any,
+    eval_classifier: Any,
     seed: int,
 ) -> dict[str, float]:
     row = {
@@ -130,7 +130,7 @@ def _history_row(
             test,
             text_col=text_col,
             label_col=label_col,
-            model=eval_model,
+            classifier=eval_classifier,
             seed=seed,
             sample_weight=weights.to_numpy(),
         )
@@ -147,10 +147,10 @@ def noise_robust_weights(
     temperature: float = 1.0,
     smoothing: float = 0.5,
     balance_labels: bool = True,
-    model: str | Any | None = None,
+    classifier: str | Any | None = None,
     n_splits: int = 5,
     test: pd.DataFrame | None = None,
-    eval_model: str | Any | None = None,
+    eval_classifier: str | Any | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> Reweighting:
@@ -162,7 +162,7 @@ def noise_robust_weights(
 
     The history has ``effective_size`` and ``weight_change`` per iteration; with an ``is_noisy``
     column (planted noise) also :func:`weight_separation`; with a ``test`` frame also the test
-    ``accuracy`` and ``macro_f1`` of ``eval_model`` (default: ``model``) trained with the weights.
+    ``accuracy`` and ``macro_f1`` of ``eval_classifier`` (default: ``classifier``) trained with the weights.
     Warns when the weights concentrate on fewer than 10 % of the rows.
 
     >>> result = noise_robust_weights(task.train, test=task.test)            # doctest: +SKIP
@@ -181,25 +181,25 @@ def noise_robust_weights(
         raise ValueError(f"temperature must be positive; got {temperature}")
     if not 0.0 <= smoothing < 1.0:
         raise ValueError(f"smoothing must be in [0, 1) (the share of the previous weights kept); got {smoothing}")
-    model = count_naive_bayes() if model is None else model
-    eval_model = model if eval_model is None else eval_model
+    classifier = count_naive_bayes() if classifier is None else classifier
+    eval_classifier = classifier if eval_classifier is None else eval_classifier
     groups = frame[label_col] if balance_labels else None
     weights = pd.Series(1.0, index=frame.index, name="weight")
-    history = [_history_row(0, weights, weights, frame, test, text_col, label_col, eval_model, seed)]
+    history = [_history_row(0, weights, weights, frame, test, text_col, label_col, eval_classifier, seed)]
     for iteration in tqdm(range(1, n_iter + 1), desc="re-weighting", disable=not progress):
         proba = out_of_fold_proba(
             frame,
             text_col=text_col,
             label_col=label_col,
             n_splits=n_splits,
-            model=model,
+            classifier=classifier,
             seed=seed,
             sample_weight=weights.to_numpy(),
         )
         new = robust_weights(label_loss(proba, frame[label_col]), groups, temperature=temperature)
         mixed = smoothing * weights + (1.0 - smoothing) * new
         previous, weights = weights, (mixed / mixed.mean()).rename("weight")
-        history.append(_history_row(iteration, weights, previous, frame, test, text_col, label_col, eval_model, seed))
+        history.append(_history_row(iteration, weights, previous, frame, test, text_col, label_col, eval_classifier, seed))
     history_frame = pd.DataFrame(history)
     if history_frame["effective_size"].iloc[-1] < MIN_EFFECTIVE_SHARE * len(frame):
         warnings.warn(

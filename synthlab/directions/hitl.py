@@ -52,13 +52,13 @@ def oracle_reviewer(
     each row. It accepts the intended label when it predicts it, relabels when it predicts another label
     with probability >= ``min_confidence``, and discards the row otherwise. Returns a function from rows to
     a Series of decisions (a label or ``"discard"``) aligned with the rows."""
-    model = oracle.model if isinstance(oracle, TrainTestResult) else oracle
-    if not hasattr(model, "predict_proba"):
-        raise TypeError(f"the oracle needs predict_proba(); got {type(model).__name__}")
+    classifier = oracle.classifier if isinstance(oracle, TrainTestResult) else oracle
+    if not hasattr(classifier, "predict_proba"):
+        raise TypeError(f"the oracle needs predict_proba(); got {type(classifier).__name__}")
 
     def review(rows: pd.DataFrame) -> pd.Series:
-        proba = model.predict_proba(rows[text_col].tolist())
-        predicted = np.asarray(model.classes_)[proba.argmax(axis=1)]
+        proba = classifier.predict_proba(rows[text_col].tolist())
+        predicted = np.asarray(classifier.classes_)[proba.argmax(axis=1)]
         decisions = [
             intended if said == intended else (said if confidence >= min_confidence else DISCARD)
             for intended, said, confidence in zip(rows[label_col], predicted, proba.max(axis=1))
@@ -106,7 +106,7 @@ def collaboration_rounds(
     n_per_round: int = 12,
     k_per_label: int = 2,
     test: pd.DataFrame | None = None,
-    model_name: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     annotator: str = "simulated (oracle classifier)",
     seed: int = 0,
     progress: bool = True,
@@ -172,7 +172,7 @@ def collaboration_rounds(
             for name, train in (("accepted", accepted), ("unreviewed", so_far)):
                 trainable = len(train) and train["label"].nunique() >= 2
                 entry[f"accuracy_{name}"] = (
-                    train_and_test(train, test, model=model_name, seed=seed).accuracy if trainable else np.nan
+                    train_and_test(train, test, classifier=classifier, seed=seed).accuracy if trainable else np.nan
                 )
         table.append(entry)
         demos, demos_from = _next_demos(accepted, demos, task, k_per_label, seed + round_)

@@ -42,12 +42,12 @@ MODES: tuple[str, ...] = ("filter", "relabel")
 def fit_student(
     gold: pd.DataFrame,
     *,
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     text_col: str = "text",
     label_col: str = "label",
     seed: int = 0,
 ) -> Any:
-    """The small student: ``model`` (a name of :data:`synthlab.core.classifiers.MODELS` or an estimator with
+    """The small student: ``classifier`` (a name of :data:`synthlab.core.classifiers.CLASSIFIERS` or an estimator with
     ``predict_proba``) fitted on the real ``gold`` rows. Needs two labels or more."""
     check_labelled_frame(gold, "gold", text_col, label_col)
     if gold[label_col].nunique() < 2:
@@ -55,7 +55,7 @@ def fit_student(
             f"gold has one label only ({gold[label_col].iloc[0]!r}); the student needs rows of every "
             "label, e.g. synthlab.core.classifiers.stratified_sample(real_train, n)"
         )
-    student = fit_classifier(model, gold[text_col].tolist(), gold[label_col].tolist(), seed=seed)
+    student = fit_classifier(classifier, gold[text_col].tolist(), gold[label_col].tolist(), seed=seed)
     if not hasattr(student, "predict_proba"):
         raise TypeError(f"the student {type(student).__name__} has no predict_proba(); use 'tfidf-logreg'")
     return student

@@ -22,51 +22,51 @@ from synthlab.core.classifiers import TrainTestResult, check_labelled_frame, str
 
 
 def learning_curve(
-    train_df: pd.DataFrame,
-    test_df: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
     sizes: Sequence[int],
     *,
     text_col: str = "text",
     label_col: str = "label",
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
     repeats: int = 1,
 ) -> pd.DataFrame:
-    """Accuracy and macro-F1 on ``test_df`` against the number of training rows: for each
-    repeat ``r`` and size, train on :func:`stratified_sample` of ``train_df`` with seed
+    """Accuracy and macro-F1 on ``test`` against the number of training rows: for each
+    repeat ``r`` and size, train on :func:`stratified_sample` of ``train`` with seed
     ``seed + r``. Columns ``model``, ``n_train``, ``repeat``, ``accuracy``, ``macro_f1``.
 
     Sizes above ``len(train_df)`` are capped to it with a warning (repeated sizes are then
     measured once); a size below the number of labels raises, since a sample must hold every
     label. Plot the result with :func:`plot_learning_curves`.
     """
-    check_labelled_frame(train_df, "train_df", text_col, label_col)
+    check_labelled_frame(train, "train", text_col, label_col)
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1; got {repeats}")
-    n_labels = train_df[label_col].nunique()
+    n_labels = train[label_col].nunique()
     if len(sizes) == 0 or min(sizes) < n_labels:
         raise ValueError(
-            f"sizes must be non-empty and each >= the {n_labels} labels of train_df "
+            f"sizes must be non-empty and each >= the {n_labels} labels of train "
             f"(a stratified sample holds every label); got {list(sizes)}"
         )
-    too_big = [size for size in sizes if size > len(train_df)]
+    too_big = [size for size in sizes if size > len(train)]
     if too_big:
         warnings.warn(
-            f"sizes {too_big} exceed the {len(train_df)} rows of train_df; capped to {len(train_df)}",
+            f"sizes {too_big} exceed the {len(train)} rows of train; capped to {len(train)}",
             UserWarning,
             stacklevel=2,
         )
-    capped = sorted({min(int(size), len(train_df)) for size in sizes})
+    capped = sorted({min(int(size), len(train)) for size in sizes})
     rows = []
     for repeat in range(repeats):
         for size in capped:
-            sample = stratified_sample(train_df, size, label_col=label_col, seed=seed + repeat)
+            sample = stratified_sample(train, size, label_col=label_col, seed=seed + repeat)
             result = train_and_test(
-                sample, test_df, text_col=text_col, label_col=label_col, model=model, seed=seed + repeat
+                sample, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed + repeat
             )
             rows.append(
                 {
-                    "model": result.model_name,
+                    "classifier": result.classifier_name,
                     "n_train": size,
                     "repeat": repeat,
                     "accuracy": result.accuracy,
@@ -134,14 +134,14 @@ def oracle_agreement(
     known label this raises).
     """
     if isinstance(oracle, TrainTestResult):
-        model, known = oracle.model, oracle.labels
+        model, known = oracle.classifier, oracle.labels
     elif hasattr(oracle, "predict") and getattr(oracle, "classes_", None) is not None:
         model, known = oracle, np.asarray(oracle.classes_).tolist()
     else:
         raise TypeError(
             f"oracle must be a TrainTestResult or a fitted classifier with predict() and "
             f"classes_; got {type(oracle).__name__}. Train one with "
-            "train_and_test(real_train_df, real_test_df)"
+            "train_and_test(real_train, real_test)"
         )
     check_labelled_frame(synthetic_df, "synthetic_df", text_col, label_col)
     intended = synthetic_df[label_col]
@@ -178,22 +178,22 @@ def oracle_agreement(
 
 def compare_training_sets(
     sets: Mapping[str, pd.DataFrame],
-    test_df: pd.DataFrame,
+    test: pd.DataFrame,
     *,
     text_col: str = "text",
     label_col: str = "label",
-    model: str | Any = "tfidf-logreg",
+    classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
 ) -> pd.DataFrame:
     """The E6 table: one row per named training set (e.g. "real few-shot", "real full",
     "synthetic"), indexed by ``training_set``, with the columns of :meth:`TrainTestResult.as_row`,
-    all scored on the same ``test_df``."""
+    all scored on the same ``test``."""
     if not sets:
-        raise ValueError("sets is empty; pass {name: train_df} for at least one training set")
+        raise ValueError("sets is empty; pass {name: frame} for at least one training set")
     rows = {}
-    for name, train_df in sets.items():
+    for name, frame in sets.items():
         try:
-            result = train_and_test(train_df, test_df, text_col=text_col, label_col=label_col, model=model, seed=seed)
+            result = train_and_test(frame, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
         except (KeyError, TypeError, ValueError) as error:
             error.add_note(f"(raised for training set {name!r})")
             raise

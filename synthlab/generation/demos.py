@@ -149,7 +149,7 @@ def helpfulness(
     same in that loss, so a score does not merely echo the validation set's label balance.
     Aligned to ``rows.index``."""
     require_column(validation, text_col, "text_col", frame_name="validation")
-    fitted = train_and_test(rows, validation, text_col=text_col, label_col=label_col, seed=seed).model
+    fitted = train_and_test(rows, validation, text_col=text_col, label_col=label_col, seed=seed).classifier
     vectorizer, classifier = fitted[:-1], fitted[-1]
     classes = list(classifier.classes_)
 

@@ -287,8 +287,8 @@ def s3(
             history.append({**row, "note": f"stopped: {failure}"})
             warnings.warn(f"S3 stopped in round {round_}: {failure}", UserWarning, stacklevel=2)
             break
-        result = train_and_test(kept, test, text_col=text_col, label_col=label_col, model=classifier, seed=seed)
-        errors = validation_errors(result.model, validation, text_col=text_col, label_col=label_col)
+        result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
+        errors = validation_errors(result.classifier, validation, text_col=text_col, label_col=label_col)
         history.append(
             {
                 **row,
@@ -347,7 +347,7 @@ def one_round_baseline(
                 stacklevel=2,
             )
         else:
-            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, model=classifier, seed=seed)
+            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
             entry.update(test_accuracy=result.accuracy, test_macro_f1=result.macro_f1)
         table.append(entry)
     return pd.DataFrame(table), rows
