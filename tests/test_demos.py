@@ -175,7 +175,7 @@ def test_generated_rows_record_their_demos_and_copy_them():
         4,
         seed=5,
         method="demos:test",
-        round=2,
+        generation_round=2,
         params={"selection": "random"},
         progress=False,
     )

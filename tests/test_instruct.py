@@ -205,7 +205,7 @@ def test_explode_and_mark_empty_keep_provenance():
         conditions=[{"demos": ["a"]}, {"demos": ["b"]}],
         parse=parse_instruction_list,
         method="unit",
-        round=3,
+        generation_round=3,
         progress=False,
     )
     calls = mark_empty(calls, "instructions", "no list")

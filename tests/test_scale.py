@@ -90,11 +90,11 @@ def test_ray_generation_equals_local_generation(local_ray):
     conditions = [{"genre": genre} for genre in ("drama", "comedy", "horror", "drama", "comedy")]
     # Blocks of two prompts: the second block fails entirely and must still come back as rows.
     dataset = scale.generate_on_ray(
-        EchoSeedModel, prompts, n=2, seed=5, labels=labels, conditions=conditions, batch_size=2, round=2
+        EchoSeedModel, prompts, n=2, seed=5, labels=labels, conditions=conditions, batch_size=2, generation_round=2
     )
     ray_rows = scale.to_records(dataset)
     local_rows = generate(
-        EchoSeedModel(), prompts, n=2, seed=5, labels=labels, conditions=conditions, round=2, progress=False
+        EchoSeedModel(), prompts, n=2, seed=5, labels=labels, conditions=conditions, generation_round=2, progress=False
     )
     _same_rows(ray_rows, local_rows)
     assert ray_rows["seed"].tolist() == list(range(5, 15))

@@ -129,7 +129,9 @@ def _make_classifier(classifier: str | Any, seed: int) -> Any:
             return NltkNaiveBayes()
         raise ValueError(f"Unknown classifier {classifier!r}; use one of {list(CLASSIFIERS)} or pass an estimator")
     if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
-        raise TypeError(f"classifier must be one of {list(CLASSIFIERS)} or have fit() and predict(); got {type(classifier).__name__}")
+        raise TypeError(
+            f"classifier must be one of {list(CLASSIFIERS)} or have fit() and predict(); got {type(classifier).__name__}"
+        )
     return clone(classifier, safe=False)
 
 

@@ -90,7 +90,9 @@ def classifier_disagreement(
     cross-entropy, :func:`synthlab.core.crossfit.label_loss`), ``flagged`` (another label predicted with
     probability >= ``min_proba``) and ``reason``, e.g. "cross-fitted classifier says negative (p=0.91)".
     """
-    proba = out_of_fold_proba(frame, text_col=text_col, label_col=label_col, n_splits=n_splits, classifier=classifier, seed=seed)
+    proba = out_of_fold_proba(
+        frame, text_col=text_col, label_col=label_col, n_splits=n_splits, classifier=classifier, seed=seed
+    )
     given = frame[label_col]
     predicted = proba.idxmax(axis=1)
     predicted_proba = proba.max(axis=1)
@@ -367,7 +369,9 @@ def threshold_curve(
         if noise_col is not None:
             row["noise_left"] = float(kept[noise_col].mean()) if len(kept) else np.nan
         row["accuracy"] = (
-            train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed).accuracy
+            train_and_test(
+                kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed
+            ).accuracy
             if kept[label_col].nunique() >= 2
             else np.nan
         )

@@ -157,7 +157,9 @@ def reannotation_curve(
             kept, removed = apply_decisions(
                 frame, decisions.head(budget), mode=mode, label_col=label_col, id_col=id_col
             )
-            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
+            result = train_and_test(
+                kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed
+            )
             row = {
                 "budget": int(budget),
                 "mode": mode,

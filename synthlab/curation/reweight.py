@@ -199,7 +199,9 @@ def noise_robust_weights(
         new = robust_weights(label_loss(proba, frame[label_col]), groups, temperature=temperature)
         mixed = smoothing * weights + (1.0 - smoothing) * new
         previous, weights = weights, (mixed / mixed.mean()).rename("weight")
-        history.append(_history_row(iteration, weights, previous, frame, test, text_col, label_col, eval_classifier, seed))
+        history.append(
+            _history_row(iteration, weights, previous, frame, test, text_col, label_col, eval_classifier, seed)
+        )
     history_frame = pd.DataFrame(history)
     if history_frame["effective_size"].iloc[-1] < MIN_EFFECTIVE_SHARE * len(frame):
         warnings.warn(

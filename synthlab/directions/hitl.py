@@ -138,7 +138,7 @@ def collaboration_rounds(
             n_per_round,
             seed=seed + (round_ - 1) * n_per_round,
             method="hitl",
-            round=round_,
+            generation_round=round_,
             params={"demos_from": demos_from},
             progress=progress,
         )

@@ -193,7 +193,9 @@ def compare_training_sets(
     rows = {}
     for name, frame in sets.items():
         try:
-            result = train_and_test(frame, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
+            result = train_and_test(
+                frame, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed
+            )
         except (KeyError, TypeError, ValueError) as error:
             error.add_note(f"(raised for training set {name!r})")
             raise

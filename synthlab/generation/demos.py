@@ -282,7 +282,7 @@ def generate_with_demos(
     seed: int = 0,
     parse: Parser | None = None,
     method: str = "demos",
-    round: int = 0,
+    generation_round: int = 0,
     params: Mapping[str, Any] | None = None,
     context_window: int | None = None,
     text_col: str = "text",
@@ -307,7 +307,7 @@ def generate_with_demos(
         seed=seed,
         parse=parse or demo_parser(task),
         method=method,
-        round=round,
+        generation_round=generation_round,
         progress=progress,
     )
 
@@ -397,7 +397,7 @@ def demo_rounds(
             seed=seed + (round_ - 1) * n_per_round,
             parse=parse,
             method=f"demos:{strategy}",
-            round=round_,
+            generation_round=round_,
             params={"selection": how, "anchor": anchor},
             text_col=text_col,
             label_col=label_col,

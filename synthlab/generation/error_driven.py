@@ -175,7 +175,7 @@ def _error_rows(
         seed=seed,
         parse=strip_chatter,
         method="s3:errors",
-        round=round_,
+        generation_round=round_,
         parent_ids=[f"validation:{i}" for i in chosen.index],
         progress=progress,
     )
@@ -347,7 +347,9 @@ def one_round_baseline(
                 stacklevel=2,
             )
         else:
-            result = train_and_test(kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed)
+            result = train_and_test(
+                kept, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed
+            )
             entry.update(test_accuracy=result.accuracy, test_macro_f1=result.macro_f1)
         table.append(entry)
     return pd.DataFrame(table), rows

@@ -434,7 +434,6 @@ def run_capstone(
     return result
 
 
-
 def demo_summary(result: CapstoneResult, cache: SQLiteCache | None = None, seconds: float | None = None) -> str:
     """What ``python -m synthlab demo`` prints: the table, the real baselines, the run folder and,
     when given, the model calls the cache could not answer and the wall time."""

@@ -243,7 +243,7 @@ def generate_on_ray(
     exactly as in one ``generate`` call, so the texts match a local run of the same model; rows
     whose call failed keep their ``error``. Returns a lazy ``ray.data.Dataset`` of records (nothing
     runs until it is read); :func:`to_records` collects it in order. Other keyword arguments
-    (``max_retries``, ``retry_backoff``, ``round``, ``group_prefixes``) go to ``generate`` as they are.
+    (``max_retries``, ``retry_backoff``, ``generation_round``, ``group_prefixes``) go to ``generate`` as they are.
 
     >>> spec = ("openai", {"base_url": "http://vllm-host:8000/v1", "model": "m", "temperature": 0.9})  # doctest: +SKIP
     >>> rows = to_records(generate_on_ray(spec, prompts, n=4, workers=8))                       # doctest: +SKIP

@@ -209,7 +209,7 @@ def evol_instruct(
             conditions=[{"evolution": kind, "parent": text} for text, kind in pairs],
             parent_ids=population["id"].tolist(),
             method="evol-instruct",
-            round=generation,
+            generation_round=generation,
             progress=False,
         )
         survived, failed = eliminate(candidates, max_similarity=max_similarity)

@@ -148,7 +148,7 @@ def expand_tree(
                 parent_ids=todo["id"].tolist(),
                 parse=parse_subtopics,
                 method="explore-instruct:expand",
-                round=level,
+                generation_round=level,
                 progress=False,
             )
             next_seed += len(todo)
@@ -212,7 +212,7 @@ def explore_instruct(
         parent_ids=ends["id"].tolist(),
         parse=parse_instruction_list,
         method="explore-instruct:instructions",
-        round=depth,
+        generation_round=depth,
         progress=progress,
     )
     leaf_calls = mark_empty(leaf_calls, "instructions", "no numbered list of instructions in the answer")

@@ -124,7 +124,7 @@ def self_instruct(
             parse=parse_instruction_list,
             conditions=[{"demos": tasks, "n_machine_demos": k} for tasks, k in shown],
             method="self-instruct",
-            round=step,
+            generation_round=step,
             progress=False,
         )
         step_calls = mark_empty(step_calls, "instructions", "no numbered list of tasks in the answer")
