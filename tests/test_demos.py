@@ -224,7 +224,7 @@ def test_rounds_train_on_a_growing_set_and_feed_back_synthetic_rows():
     model, pool, test, validation = CountingModel(), _frame(8), _frame(20, start=200), _frame(8, start=300)
     tables, rows = {}, {}
     for strategy in ("random", "feedback"):
-        tables[strategy], rows[strategy] = demo_rounds(
+        result = demo_rounds(
             model,
             TASK,
             pool,
@@ -236,6 +236,7 @@ def test_rounds_train_on_a_growing_set_and_feed_back_synthetic_rows():
             validation=validation,
             progress=False,
         )
+        tables[strategy], rows[strategy] = result.table, result.rows
     table = tables["feedback"]
     assert table["selected_by"].tolist() == ["random", "feedback"] and table["train_rows"].tolist() == [4, 8]
     assert table[["accuracy", "macro_f1", "well_formed", "mean_copy_score"]].stack().between(0, 1).all()

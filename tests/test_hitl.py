@@ -67,7 +67,7 @@ class Writer(ScriptedModel):
 def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
     test = pd.DataFrame({"text": ["loved it great", "hated it awful"], "label": ["positive", "negative"]})
     reviewer = oracle_reviewer(ORACLE, min_confidence=0.5)
-    table, out = collaboration_rounds(
+    result = collaboration_rounds(
         Writer(answers={}),
         TaskSpec(),
         SEED_DEMOS,
@@ -79,6 +79,7 @@ def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
         test=test,
         progress=False,
     )
+    table, out = result.table, result.rows
     assert table["round"].tolist() == [1, 2] and (table["generated"] == 4).all()
     assert (table[["accepted", "relabelled", "rejected"]].sum(axis=1) == table["well_formed"]).all()
     assert table["acceptance_rate"].between(0, 1).all() and table.loc[1, "demos_from"] == "accepted rows"
@@ -89,7 +90,7 @@ def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
     def never(_rows):
         raise AssertionError("a resumed run must not ask again")
 
-    again, _ = collaboration_rounds(
+    again = collaboration_rounds(
         Writer(answers={}),
         TaskSpec(),
         SEED_DEMOS,
@@ -100,7 +101,7 @@ def test_rounds_review_every_row_feed_accepted_demos_and_resume(tmp_path):
         k_per_label=1,
         progress=False,
     )
-    assert again[["accepted", "relabelled", "rejected"]].equals(table[["accepted", "relabelled", "rejected"]])
+    assert again.table[["accepted", "relabelled", "rejected"]].equals(table[["accepted", "relabelled", "rejected"]])
 
 
 def test_rounds_reject_bad_sizes(tmp_path):

@@ -252,7 +252,7 @@ def test_self_instruct_grows_the_pool_and_counts_every_decision():
         seed=7,
         progress=False,
     )
-    steps = result.steps
+    steps = result.table
     assert steps["step"].tolist() == [0, 1, 2] and steps["calls"].eq(2).all() and steps["failed_calls"].eq(0).all()
     assert steps["offered"].eq(8).all()
     assert (steps["accepted"] + steps["rejected_quality"] + steps["rejected_novelty"]).eq(steps["offered"]).all()
@@ -286,14 +286,14 @@ def test_self_instruct_rows_keep_their_demos_and_provenance():
 
 def test_self_instruct_stops_at_the_target():
     result = self_instruct(ScriptedModel(reply=bootstrapper), SEEDS, steps=10, target=6, progress=False)
-    assert len(result.steps) == 2 and result.stopped.startswith("reached the target of 6 machine tasks")
+    assert len(result.table) == 2 and result.stopped.startswith("reached the target of 6 machine tasks")
 
 
 def test_a_model_that_never_writes_a_list_ends_the_loop_with_a_report():
     model = ScriptedModel(reply=lambda text, seed: "I am a small model and I like tasks.")
     with pytest.warns(UserWarning, match="3 steps in a row added no task.*no call of the last step gave a parseable"):
         result = self_instruct(model, SEEDS, steps=50, patience=3, progress=False)
-    assert len(result.steps) == 3 and result.steps["failed_calls"].eq(2).all()
+    assert len(result.table) == 3 and result.table["failed_calls"].eq(2).all()
     assert result.kept.empty and result.removed.empty
     assert result.calls["error"].eq("no numbered list of tasks in the answer").all()
     assert result.calls["raw"].eq("I am a small model and I like tasks.").all()
@@ -305,7 +305,7 @@ def test_a_model_that_only_copies_ends_the_loop_with_the_commonest_reason():
     )
     with pytest.warns(UserWarning, match="every candidate was rejected.*ROUGE-L 1.00"):
         result = self_instruct(model, SEEDS, steps=9, patience=2, progress=False)
-    assert len(result.steps) == 2 and result.steps["rejection_rate"].eq(1.0).all()
+    assert len(result.table) == 2 and result.table["rejection_rate"].eq(1.0).all()
 
 
 @pytest.mark.parametrize(
@@ -413,7 +413,8 @@ def evolver(text: str, seed: int) -> str:
 
 
 def test_evol_instruct_keeps_good_evolutions_and_says_why_others_failed():
-    kept, removed = evol_instruct(ScriptedModel(reply=evolver), SEEDS[:6], generations=2, seed=1, progress=False)
+    result = evol_instruct(ScriptedModel(reply=evolver), SEEDS[:6], generations=2, seed=1, progress=False)
+    kept, removed = result.kept, result.removed
     assert len(kept) + len(removed) == 12
     reasons = dict(zip(removed["params"].map(lambda p: p["evolution"]), removed["reason"]))
     assert reasons.get("breadth", "prompt artefact '#'") == "prompt artefact '#'"
@@ -425,7 +426,8 @@ def test_evol_instruct_keeps_good_evolutions_and_says_why_others_failed():
 
 
 def test_evol_instruct_evolves_survivors_and_retries_failures():
-    kept, removed = evol_instruct(ScriptedModel(reply=evolver), SEEDS[:6], generations=2, seed=1, progress=False)
+    result = evol_instruct(ScriptedModel(reply=evolver), SEEDS[:6], generations=2, seed=1, progress=False)
+    kept, removed = result.kept, result.removed
     rows = pd.concat([kept, removed])
     first, second = rows[rows["round"] == 1], rows[rows["round"] == 2]
     survivors = kept[kept["round"] == 1].set_index("id")["text"]
@@ -439,7 +441,8 @@ def test_evol_instruct_evolves_survivors_and_retries_failures():
 
 
 def test_elimination_rates_by_type_and_generation():
-    kept, removed = evol_instruct(ScriptedModel(reply=evolver), SEEDS, generations=2, seed=0, progress=False)
+    result = evol_instruct(ScriptedModel(reply=evolver), SEEDS, generations=2, seed=0, progress=False)
+    kept, removed = result.kept, result.removed
     by_type = elimination_rates(kept, removed, by="evolution")
     by_generation = elimination_rates(kept, removed, by="generation")
     assert by_type["tried"].sum() == by_generation["tried"].sum() == 2 * len(SEEDS)
@@ -499,9 +502,10 @@ def test_evol_instruct_rejects_bad_arguments(kwargs, message):
 @pytest.mark.integration
 def test_one_self_instruct_step_and_one_evolution_on_the_embedded_model(local_model):
     result = self_instruct(local_model, SEEDS, steps=1, prompts_per_step=1, n_new=2, progress=False)
-    step = result.steps.iloc[0]
+    step = result.table.iloc[0]
     assert step["calls"] == 1
     assert step["offered"] == step["accepted"] + step["rejected_quality"] + step["rejected_novelty"]
     assert step["pool_size"] == len(SEEDS) + step["accepted"]
-    kept, removed = evol_instruct(local_model, SEEDS[:1], progress=False)
+    result = evol_instruct(local_model, SEEDS[:1], progress=False)
+    kept, removed = result.kept, result.removed
     assert len(kept) + len(removed) == 1

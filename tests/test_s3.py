@@ -123,7 +123,7 @@ def test_s3_generates_from_errors_with_provenance_and_scores_every_round():
     assert table["n_generated_total"].tolist() == [4 + 2 * r for r in table["round"]]
     assert table[["val_error_rate", "test_accuracy"]].stack().between(0, 1).all()
     assert table["n_rows"].tolist() == table["n_kept"].cumsum().tolist()
-    rows = result.rows
+    rows = result.kept
     assert rows["seed"].is_unique and rows["id"].is_unique
     errors = rows[rows["method"] == "s3:errors"]
     assert len(errors) == 2 * (len(table) - 1) and set(errors["round"]) == set(table["round"][1:])
@@ -185,7 +185,8 @@ def test_s3_rejects_bad_input_with_clear_messages():
 
 def test_one_round_baseline_is_a_prefix_of_one_call_and_matches_round_zero():
     model = LabelledReviewModel()
-    table, rows = one_round_baseline(model, TASK, TEST, [4, 8, 6], progress=False)
+    baseline = one_round_baseline(model, TASK, TEST, [4, 8, 6], progress=False)
+    table, rows = baseline.table, baseline.rows
     assert table["n_generated_total"].tolist() == [4, 6, 8] and len(rows) == 8
     assert rows["method"].eq("one-round").all()
     assert rows["text"].iloc[:4].tolist() == plain_rows(model, TASK, 4, progress=False)["text"].tolist()
@@ -197,7 +198,7 @@ def test_one_round_baseline_is_a_prefix_of_one_call_and_matches_round_zero():
 
 def test_one_round_baseline_warns_when_a_size_cannot_train():
     with pytest.warns(UserWarning, match="no classifier"):
-        table, _ = one_round_baseline(LabelledReviewModel(mute=("negative",)), TASK, TEST, [4], progress=False)
+        table = one_round_baseline(LabelledReviewModel(mute=("negative",)), TASK, TEST, [4], progress=False).table
     assert table["test_accuracy"].isna().all()
 
 

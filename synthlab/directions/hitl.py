@@ -13,7 +13,7 @@ function from rows to decisions. :func:`oracle_reviewer` is a **simulated person
 real data) and says so in the store's ``annotator`` field; a real person uses the widget on the same store.
 
 >>> reviewer = oracle_reviewer(oracle)                                            # doctest: +SKIP
->>> table, rows = collaboration_rounds(model, TaskSpec(), seed_demos, reviewer, store_dir="runs/hitl")  # doctest: +SKIP
+>>> result = collaboration_rounds(model, TaskSpec(), seed_demos, reviewer, store_dir="runs/hitl")  # doctest: +SKIP
 
 Taught in ``notebooks/31_model_synergy_and_humans.ipynb``.
 """
@@ -31,6 +31,7 @@ from langchain_core.language_models import BaseChatModel
 
 from synthlab.annotation.store import DISCARD, SKIP, LabelStore
 from synthlab.core.classifiers import TrainTestResult, train_and_test
+from synthlab.core.results import RoundsResult
 from synthlab.curation.filters import drop_malformed
 from synthlab.generation.demos import generate_with_demos, select_demos
 from synthlab.generation.prompts import TaskSpec
@@ -110,16 +111,16 @@ def collaboration_rounds(
     annotator: str = "simulated (oracle classifier)",
     seed: int = 0,
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> RoundsResult:
     """``rounds`` of generate -> review -> accepted rows become demos. Round 1 shows ``first_demos`` (e.g.
     real seed rows, ``text``/``label``); each later round shows ``k_per_label`` random accepted rows per label
     (all accepted so far), or the previous demos while a label has too few. Each round's decisions go to
     ``store_dir/round_<r>.jsonl`` (a re-run resumes: decided rows are not asked again); ``reviewer`` answers
     the undecided ones; rows are named ``round<r>:seed<seed>`` there (``review_key``). Round ``r`` generates with seeds ``seed + (r - 1) * n_per_round, ...``.
 
-    Returns ``(table, rows)``: per round ``generated``, ``well_formed``, ``accepted``, ``relabelled``,
+    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, per round ``generated``, ``well_formed``, ``accepted``, ``relabelled``,
     ``rejected``, ``acceptance_rate`` (accepted / generated), ``demos_from`` and, with a real ``test`` set,
-    ``accuracy_accepted`` / ``accuracy_unreviewed``: a classifier (``model_name``, see
+    ``accuracy_accepted`` / ``accuracy_unreviewed``: a classifier (``classifier``, see
     :func:`synthlab.core.classifiers.train_and_test`) trained on all accepted (and relabelled)
     rows so far, and on all well-formed rows so far without review. ``rows`` are every well-formed row
     with its ``review`` outcome and ``round``.
@@ -177,4 +178,4 @@ def collaboration_rounds(
         table.append(entry)
         demos, demos_from = _next_demos(accepted, demos, task, k_per_label, seed + round_)
     rows = pd.concat(history, ignore_index=True) if history else pd.DataFrame()
-    return pd.DataFrame(table), rows
+    return RoundsResult(pd.DataFrame(table), rows)

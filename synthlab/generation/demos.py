@@ -37,6 +37,7 @@ from langchain_core.language_models import BaseChatModel
 from synthlab.core.classifiers import TrainTestResult, train_and_test
 from synthlab.core.parsing import clean_text
 from synthlab.core.records import require_column
+from synthlab.core.results import RoundsResult
 from synthlab.core.selection import tfidf_vectors, vote_k
 from synthlab.core.text import max_rouge_l
 from synthlab.curation.filters import drop_exact_duplicates, drop_malformed
@@ -345,7 +346,7 @@ def demo_rounds(
     text_col: str = "text",
     label_col: str = "label",
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> RoundsResult:
     """G5 at a fixed budget: each round selects ``k_per_label`` demos per label from ``pool`` by
     ``strategy``, generates ``n_per_round`` rows with them (one demo set per round), adds the
     well-formed rows to the synthetic training set and scores a classifier trained on it on
@@ -424,4 +425,4 @@ def demo_rounds(
         if oracle is not None:
             entry["oracle_agreement"] = oracle_agreement(oracle, kept[-1])["agreement"] if len(kept[-1]) else np.nan
         history.append(entry)
-    return pd.DataFrame(history), pd.concat(batches, ignore_index=True)
+    return RoundsResult(pd.DataFrame(history), pd.concat(batches, ignore_index=True))

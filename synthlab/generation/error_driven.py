@@ -31,6 +31,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.parsing import strip_chatter
 from synthlab.core.records import make_records, require_at_least, require_column
+from synthlab.core.results import RoundsResult
 from synthlab.curation.filters import drop_malformed
 from synthlab.generation.prompts import TaskSpec, build_prompts
 from synthlab.llm.generate import GenerationError, generate
@@ -49,13 +50,13 @@ class S3Result:
     ``table``: one row per round with ``round``, ``n_generated`` and ``n_kept`` (this round),
     ``n_generated_total`` (generations spent so far), ``n_rows`` (training rows so far),
     ``n_val_errors``, ``val_error_rate``, ``test_accuracy``, ``test_macro_f1`` and ``note`` (why
-    the loop stopped early, else empty). ``rows``: the kept synthetic rows, the final training
+    the loop stopped early, else empty). ``kept``: the kept synthetic rows, the final training
     set. ``removed``: generated rows that :func:`synthlab.curation.filters.drop_malformed` removed, with
     their ``reason``.
     """
 
     table: pd.DataFrame
-    rows: pd.DataFrame
+    kept: pd.DataFrame
     removed: pd.DataFrame
 
 
@@ -302,7 +303,7 @@ def s3(
             history[-1]["note"] = "stopped: no validation error left to generate from"
             break
     removed = [frame for frame in removed if len(frame)] or [make_records([])]
-    return S3Result(table=pd.DataFrame(history), rows=kept, removed=pd.concat(removed, ignore_index=True))
+    return S3Result(table=pd.DataFrame(history), kept=kept, removed=pd.concat(removed, ignore_index=True))
 
 
 def one_round_baseline(
@@ -316,12 +317,12 @@ def one_round_baseline(
     classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> RoundsResult:
     """The equal-budget baseline for :func:`s3`: ``max(sizes)`` generations in one round with the
     plain prompt (:func:`plain_rows`, method ``one-round``); for each size, the first ``size``
     rows (exactly a one-round set of that size) are curated, trained on and scored on ``test``.
 
-    Returns ``(table, rows)``: ``table`` has ``n_generated_total``, ``n_rows`` (kept),
+    Returns a :class:`synthlab.core.results.RoundsResult`: ``table`` has ``n_generated_total``, ``n_rows`` (kept),
     ``test_accuracy`` and ``test_macro_f1`` per size (NaN with a warning when the kept rows of a
     size cannot train a classifier); ``rows`` are all generated rows, errors included. With the
     same ``seed`` its first ``n_initial`` rows are S3's round 0, so they come from the cache.
@@ -352,4 +353,4 @@ def one_round_baseline(
             )
             entry.update(test_accuracy=result.accuracy, test_macro_f1=result.macro_f1)
         table.append(entry)
-    return pd.DataFrame(table), rows
+    return RoundsResult(pd.DataFrame(table), rows)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -172,6 +173,15 @@ def eliminate(
     return candidates[~drop].copy(), removed
 
 
+@dataclass
+class EvolInstructResult:
+    """What :func:`evol_instruct` made: ``kept``, every successful evolution of every generation, and
+    ``removed``, every failed one with its ``reason`` (see :func:`elimination_rates`)."""
+
+    kept: pd.DataFrame
+    removed: pd.DataFrame
+
+
 def evol_instruct(
     model: BaseChatModel,
     instructions: Sequence[str],
@@ -181,13 +191,13 @@ def evol_instruct(
     max_similarity: float = 0.9,
     seed: int = 0,
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> EvolInstructResult:
     """Evolve every instruction ``generations`` times. Per generation, each member of the population
     gets one evolution drawn from ``evolutions`` (with ``seed``); the candidates go through
     :func:`eliminate`; a survivor replaces its parent, a failure leaves the parent in place.
 
-    Returns ``(kept, removed)``: every successful evolution of every generation, and every failed
-    one with its ``reason``. Rows have ``method="evol-instruct"``, ``round`` = generation,
+    Returns an :class:`EvolInstructResult`: ``kept``, every successful evolution of every generation, and
+    ``removed``, every failed one with its ``reason``. Rows have ``method="evol-instruct"``, ``round`` = generation,
     ``parent_id`` = the evolved row (the starting instructions get ids of their own, but are not
     returned) and ``params`` with ``evolution`` and ``parent`` (the parent's text)."""
     texts = check_instructions(instructions, "instructions")
@@ -220,7 +230,7 @@ def evol_instruct(
             [replaced.get(row.id, (row.id, row.text)) for row in population.itertuples()],
             columns=["id", "text"],
         )
-    return pd.concat(kept, ignore_index=True), pd.concat(removed, ignore_index=True)
+    return EvolInstructResult(pd.concat(kept, ignore_index=True), pd.concat(removed, ignore_index=True))
 
 
 def elimination_rates(kept: pd.DataFrame, removed: pd.DataFrame, *, by: str = "evolution") -> pd.DataFrame:

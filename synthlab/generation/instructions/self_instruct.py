@@ -10,7 +10,7 @@ grows can be plotted. The loop always ends: after ``steps`` steps, when the pool
 ``target``, or after ``patience`` steps in a row that added nothing, with a warning that says why.
 
 >>> result = self_instruct(get_chat_model("local"), load("instruction_seeds")["instruction"])  # doctest: +SKIP
->>> result.steps[["step", "offered", "accepted", "rejection_rate", "pool_size"]]               # doctest: +SKIP
+>>> result.table[["step", "offered", "accepted", "rejection_rate", "pool_size"]]               # doctest: +SKIP
 
 Taught in ``notebooks/05_instruction_bootstrapping.ipynb``.
 """
@@ -57,12 +57,12 @@ PROMPT = ChatPromptTemplate.from_messages(
 class SelfInstructResult:
     """What :func:`self_instruct` made: ``kept`` (machine tasks admitted to the pool, in order),
     ``removed`` (rejected candidates with their ``reason``), ``calls`` (one row per model call,
-    with ``raw`` and ``error``), ``steps`` (one row per step), the ``pool`` and why it ``stopped``."""
+    with ``raw`` and ``error``), ``table`` (one row per step), the ``pool`` and why it ``stopped``."""
 
     kept: pd.DataFrame
     removed: pd.DataFrame
     calls: pd.DataFrame
-    steps: pd.DataFrame
+    table: pd.DataFrame
     pool: NoveltyPool
     stopped: str
 
