@@ -132,16 +132,20 @@ def bradley_terry(
     n_boot: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
-    **columns: str,
+    system_a_col: str = "system_a",
+    system_b_col: str = "system_b",
+    outcome_col: str = "outcome",
 ) -> pd.DataFrame:
     """Bradley-Terry scores of the systems on the Elo scale with percentile bootstrap intervals
     (``n_boot`` resamples of the matches, seeded), best first, next to each system's games, wins,
     losses, ties and ``win_share``. ``prior`` virtual games per pair of systems, split as ties,
     regularise the fit (0 is the plain maximum-likelihood fit, infinite when a system never loses).
-    ``columns`` renames ``system_a_col`` / ``system_b_col`` / ``outcome_col`` (see :func:`matches`)."""
+    ``system_a_col`` / ``system_b_col`` / ``outcome_col`` name the columns (see :func:`matches`)."""
     if prior < 0 or n_boot < 0:
         raise ValueError(f"prior and n_boot must be >= 0; got prior={prior}, n_boot={n_boot}")
-    names, games = matches(judged, systems=systems, **columns)
+    names, games = matches(
+        judged, systems=systems, system_a_col=system_a_col, system_b_col=system_b_col, outcome_col=outcome_col
+    )
     if prior == 0 and (_record(names, games)["win_share"].isin([0.0, 1.0])).any():
         raise ValueError("a system won or lost every game, so its plain Bradley-Terry score is infinite; use prior > 0")
     table = _record(names, games)
@@ -169,14 +173,18 @@ def elo_ratings(
     permutations: int = 100,
     confidence: float = 0.95,
     seed: int = 0,
-    **columns: str,
+    system_a_col: str = "system_a",
+    system_b_col: str = "system_b",
+    outcome_col: str = "outcome",
 ) -> pd.DataFrame:
     """Elo ratings averaged over ``permutations`` seeded random orders of the matches (each match moves
     both ratings by ``k`` times the surprise of its result), with the percentile interval over orders,
-    best first, next to each system's record. ``columns`` as in :func:`bradley_terry`."""
+    best first, next to each system's record. The column keywords are those of :func:`matches`."""
     if k <= 0 or permutations < 1:
         raise ValueError(f"k must be > 0 and permutations >= 1; got k={k}, permutations={permutations}")
-    names, games = matches(judged, systems=systems, **columns)
+    names, games = matches(
+        judged, systems=systems, system_a_col=system_a_col, system_b_col=system_b_col, outcome_col=outcome_col
+    )
     rng = np.random.default_rng(seed)
     a, b, score = games["a"].to_numpy(), games["b"].to_numpy(), games["score_a"].to_numpy()
     finals = np.empty((permutations, len(names)))
