@@ -247,11 +247,11 @@ def test_oracle_agreement_on_a_hand_made_case(train, test):
 
 def test_oracle_agreement_bad_inputs(train, test):
     oracle = train_and_test(train, test)
-    with pytest.raises(ValueError, match=r"none of synthetic_df's labels \['Food', 'Sport'\] is known"):
+    with pytest.raises(ValueError, match=r"none of synthetic's labels \['Food', 'Sport'\] is known"):
         oracle_agreement(oracle, pd.DataFrame({"text": ["soup", "goal"], "label": ["Food", "Sport"]}))
     with pytest.raises(TypeError, match="TrainTestResult or a fitted classifier"):
         oracle_agreement(make_pipeline(CountVectorizer(), MultinomialNB()), test)
-    with pytest.raises(KeyError, match="text_col 'text' is not a column of synthetic_df"):
+    with pytest.raises(KeyError, match="text_col 'text' is not a column of synthetic"):
         oracle_agreement(oracle, test.rename(columns={"text": "body"}))
 
 

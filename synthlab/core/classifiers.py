@@ -188,7 +188,7 @@ def train_and_test(
     Test labels the training set never had cannot be predicted: they count as errors in
     accuracy and score F1 0 in macro-F1, are listed in ``unseen_test_labels``, and warn.
 
-    >>> train_and_test(synthetic_df, real_test_df).as_row()    # doctest: +SKIP
+    >>> train_and_test(synthetic, real_test).as_row()    # doctest: +SKIP
     {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
     """
     check_labelled_frame(train, "train", text_col, label_col)

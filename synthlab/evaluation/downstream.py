@@ -117,7 +117,7 @@ def plot_learning_curves(
 
 def oracle_agreement(
     oracle: TrainTestResult | Any,
-    synthetic_df: pd.DataFrame,
+    synthetic: pd.DataFrame,
     *,
     text_col: str = "text",
     label_col: str = "label",
@@ -129,7 +129,7 @@ def oracle_agreement(
     Returns ``agreement`` (over the rows whose intended label the oracle knows), ``n_scored``,
     ``per_label`` (a DataFrame of ``n`` and ``agreement`` per intended label), ``confusion``
     (counts, intended labels as rows, oracle labels as columns, all rows), ``predicted`` (the
-    oracle's labels, aligned to ``synthetic_df``), and ``n_unknown_label`` / ``unknown_labels``
+    oracle's labels, aligned to ``synthetic``), and ``n_unknown_label`` / ``unknown_labels``
     for rows whose intended label the oracle was never trained on (these warn; if no row has a
     known label this raises).
     """
@@ -143,18 +143,18 @@ def oracle_agreement(
             f"classes_; got {type(oracle).__name__}. Train one with "
             "train_and_test(real_train, real_test)"
         )
-    check_labelled_frame(synthetic_df, "synthetic_df", text_col, label_col)
-    intended = synthetic_df[label_col]
+    check_labelled_frame(synthetic, "synthetic", text_col, label_col)
+    intended = synthetic[label_col]
     predicted = pd.Series(
-        np.asarray(model.predict(synthetic_df[text_col].tolist())).tolist(),
-        index=synthetic_df.index,
+        np.asarray(model.predict(synthetic[text_col].tolist())).tolist(),
+        index=synthetic.index,
         name="oracle_label",
     )
     is_known = intended.isin(known)
     unknown = sorted(set(intended[~is_known].tolist()))
     if not is_known.any():
         raise ValueError(
-            f"none of synthetic_df's labels {unknown} is known to the oracle, which knows "
+            f"none of synthetic's labels {unknown} is known to the oracle, which knows "
             f"{known}; are the labels spelled the same way as in the real data?"
         )
     if unknown:
