@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test test-unit test-notebooks lab bench clean
+.PHONY: demo test lint test-unit test-notebooks lab bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the main job: the capstone workflow (notebook 40), 3 strategies x 3 curation pipelines evaluated on real data, into runs/
 	$(PY) -m synthlab demo
 
-test: test-unit test-notebooks  ## pytest, then nbval over every notebook, on the real embedded model
+test: lint test-unit test-notebooks  ## lint, pytest (tests and the package's doctests), then nbval over every notebook, on the real embedded model
+
+lint: $(STAMP)  ## ruff: lint everything (notebooks included), check the formatting of the Python files
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks

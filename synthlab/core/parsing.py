@@ -1,4 +1,4 @@
-"""Output parsing that survives a 135M model: strip the chatter around a text ("Sure, here is…",
+r"""Output parsing that survives a 135M model: strip the chatter around a text ("Sure, here is…",
 "I hope you enjoy it!"), pull the text out of quotes or JSON, split list answers into items,
 and raise ``ValueError`` when nothing usable remains, so that :func:`synthlab.llm.generate.generate`
 records the reason on the row instead of keeping junk.

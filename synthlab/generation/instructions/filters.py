@@ -1,4 +1,4 @@
-"""Instructions as data (taxonomy G8): what the three bootstrapping methods of notebook 05 share.
+r"""Instructions as data (taxonomy G8): what the three bootstrapping methods of notebook 05 share.
 
 - :func:`parse_instruction_list` reads a numbered list of tasks out of a completion
   ("1. ...", "Task 3: ...", "- ..."), without ever raising: an answer with no list gives no items,
