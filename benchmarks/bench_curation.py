@@ -49,7 +49,7 @@ def real_snippets(path: Path | None, n: int) -> tuple[list[str], str]:
 
         reviews = load("rotten_tomatoes")["text"].tolist()
         stories = load("reuters_r8")["text"].tolist()
-    except Exception as error:  # any failure here means: use --texts
+    except Exception as error:  # noqa: BLE001 - any failure here means: use --texts
         sys.exit(
             f"No real texts: synthlab.core.data.load failed ({error!r}). Pass --texts FILE, one real text per line."
         )

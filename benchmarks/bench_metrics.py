@@ -28,6 +28,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
@@ -53,7 +54,7 @@ def real_texts(path: Path | None) -> tuple[list[str], str]:
         from synthlab.core.data import load
 
         frame = load("rotten_tomatoes")
-    except Exception as error:  # any failure here means: use --texts
+    except Exception as error:  # noqa: BLE001 - any failure here means: use --texts
         sys.exit(
             f"No real texts: synthlab.core.data.load('rotten_tomatoes') failed ({error!r}). "
             "Pass --texts FILE with one real text per line."
@@ -127,8 +128,8 @@ def main() -> None:
     print(f"\nevery metric at {len(half)} and {len(large)} texts{repeated}")
     print(f"{'metric':>22} {'value':>10} {'s @ N/2':>9} {'s @ N':>9} {'growth':>7}  how")
     for name, (metric, how) in METRICS.items():
-        _, half_seconds = timed(lambda: metric(half))
-        value, seconds = timed(lambda: metric(large))
+        _, half_seconds = timed(partial(metric, half))
+        value, seconds = timed(partial(metric, large))
         shown = f"{value:10.4f}" if isinstance(value, float) else f"{'(dict)':>10}"
         print(f"{name:>22} {shown} {half_seconds:9.3f} {seconds:9.3f} {seconds / half_seconds:6.1f}x  {how}")
 

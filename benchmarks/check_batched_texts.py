@@ -74,7 +74,7 @@ def main() -> None:
         model = get_chat_model("local", cache=False, n_parallel=args.slots, **options)
         with ThreadPoolExecutor(args.slots) as pool:
             replies = list(pool.map(partial(regenerate, model), calls))
-        for (messages, seed, text), reply in zip(calls, replies):
+        for (_messages, seed, text), reply in zip(calls, replies):
             total += 1
             same += reply.content == text
             if reply.content != text:

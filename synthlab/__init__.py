@@ -1,20 +1,23 @@
 """synthlab: LLM-driven synthetic data generation, curation and evaluation, taught in notebooks.
 
-The package holds what the notebooks need again: the foundation (:mod:`synthlab.llm.chat`, one
-chat-model interface; :mod:`synthlab.llm.cache`, :mod:`synthlab.core.records`, :mod:`synthlab.llm.generate`,
-:mod:`synthlab.core.parsing`, :mod:`synthlab.core.data`), generation (:mod:`synthlab.generation.prompts`,
-:mod:`synthlab.generation.demos`, :mod:`synthlab.generation.chains`, :mod:`synthlab.generation.dialogue`, :mod:`synthlab.generation.error_driven`,
-:mod:`synthlab.generation.instructions.self_instruct`, :mod:`synthlab.generation.instructions.explore_instruct`, :mod:`synthlab.generation.instructions.evol_instruct`,
-:mod:`synthlab.annotation.llm`), curation (:mod:`synthlab.curation.filters`, :mod:`synthlab.curation.dedup`, :mod:`synthlab.curation.pii`,
-:mod:`synthlab.core.text`, :mod:`synthlab.curation.noise`, :mod:`synthlab.core.crossfit`, :mod:`synthlab.curation.cartography`,
-:mod:`synthlab.curation.likelihood`, :mod:`synthlab.curation.consistency`, :mod:`synthlab.curation.reweight`, :mod:`synthlab.curation.reannotate`,
-:mod:`synthlab.annotation.widgets`, :mod:`synthlab.curation.distill`, :mod:`synthlab.curation.refinery`) and evaluation
-(:mod:`synthlab.evaluation.diversity`, :mod:`synthlab.evaluation.diversity`, :mod:`synthlab.evaluation.downstream`, :mod:`synthlab.evaluation.judge`,
-:mod:`synthlab.evaluation.human`, :mod:`synthlab.annotation.raters`, :mod:`synthlab.evaluation.pairwise`, :mod:`synthlab.evaluation.ranking`), the
-survey's future directions (:mod:`synthlab.directions.planner`, :mod:`synthlab.directions.knowledge`, :mod:`synthlab.directions.synergy`,
-:mod:`synthlab.directions.hitl`), the end-to-end workflow (:mod:`synthlab.workflows.capstone`, :mod:`synthlab.workflows.capstone`) and throughput
-(:mod:`synthlab.llm.batching`, :mod:`synthlab.llm.serve`, :mod:`synthlab.workflows.scale`, the last one needing the ``ray`` extra).
-The README's module table says what each holds.
+The package holds what the notebooks need again, in layers that import only downward (a test checks it):
+
+- :mod:`synthlab.core`: no LLM and no stage: records, parsing, the real datasets, the ``(kept, removed)`` step,
+  text primitives (tokens, ROUGE-L), the small classifiers, cross-fitting, selection, plots, notebook setup.
+- :mod:`synthlab.llm`: one chat-model interface (:func:`get_chat_model`), the embedded llama.cpp model with
+  continuous batching, the call cache, batch generation with seeds, retries and checkpoints, the loopback server.
+- :mod:`synthlab.annotation`: labels from models and people: the LLM annotator, label parsing, the label store,
+  the annotator widgets and raters.
+- :mod:`synthlab.curation`: hygiene filters, dedup, PII, planted noise, noise detectors, re-weighting,
+  relabelling and manual re-annotation (taxonomy C1-C7).
+- :mod:`synthlab.evaluation`: diversity, train-on-synthetic and oracle agreement, judges, human-rating
+  statistics, rankings (E1-E8).
+- :mod:`synthlab.generation`: prompts and tasks, demonstrations, chains and dialogues, error-driven generation,
+  instruction bootstrapping (G1-G9).
+- :mod:`synthlab.directions`: the survey's future directions (F1-F4).
+- :mod:`synthlab.workflows`: the capstone (``make demo``) and scale-out on Ray Data.
+
+The README's module table says what each module holds.
 """
 
 from synthlab.core.notebook import setup

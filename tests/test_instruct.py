@@ -119,7 +119,7 @@ def fresh_task(seed: int, salt: int = 0) -> str:
     return "Describe " + ", ".join(random.Random(seed * 101 + salt).sample(VOCABULARY, 6)) + "."
 
 
-# --- parsing and filters (synthlab.generation.instructions.filters) ---------------------------------------------------------
+# --- parsing and filters (synthlab.generation.instructions.filters) ---
 
 
 def test_parse_instruction_list_keeps_list_items_only():

@@ -42,8 +42,10 @@ from tests.fake_models import EchoSeedModel
             "I'm happy to report that the film was a great choice for my family!",
         ),
         (
-            'The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too long."',
-            'The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too long."',
+            'The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too '
+            'long."',
+            'The movie is not bad. "The Nightmare has a decent visual style, but it is hard to watch and far too '
+            'long."',
         ),
     ],
 )

@@ -148,7 +148,9 @@ def test_two_stage_links_texts_to_titles():
         answers={
             "Its title: Night Train": "Sure! A gripping ride.",
             "title of a positive": 'Title: "Night Train"',
-            "title of a negative": "A sentence that is far too long to be any kind of title for a movie review at all, really",
+            "title of a negative": (
+                "A sentence that is far too long to be any kind of title for a movie review at all, really"
+            ),
         }
     )
     texts, titles = two_stage(model, TaskSpec(), 2, progress=False)

@@ -130,7 +130,8 @@ def _make_classifier(classifier: str | Any, seed: int) -> Any:
         raise ValueError(f"Unknown classifier {classifier!r}; use one of {list(CLASSIFIERS)} or pass an estimator")
     if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
         raise TypeError(
-            f"classifier must be one of {list(CLASSIFIERS)} or have fit() and predict(); got {type(classifier).__name__}"
+            f"classifier must be one of {list(CLASSIFIERS)} or have fit() and predict(); "
+            f"got {type(classifier).__name__}"
         )
     return clone(classifier, safe=False)
 
@@ -155,7 +156,7 @@ def fit_classifier(
     if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
         raise ValueError("sample_weight must be finite and non-negative, with a positive sum")
     if isinstance(fitted, NltkNaiveBayes):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - a classifier choice that cannot take weights, not a bad type
             "the 'nltk-nb' model cannot use sample weights; use 'tfidf-logreg' or an estimator "
             "whose fit() accepts sample_weight"
         )

@@ -45,11 +45,12 @@ def default_tokenize(text: str) -> list[str]:
 def check_texts(texts: Sequence[str], at_least: int, metric: str) -> list[str]:
     """The texts as a list, or a ValueError naming the first non-string and its position."""
     if isinstance(texts, str):
-        raise ValueError(f"{metric} takes a list of texts, not one string; got {texts[:40]!r}")
+        # ValueError for every bad metric input, so callers catch one exception type
+        raise ValueError(f"{metric} takes a list of texts, not one string; got {texts[:40]!r}")  # noqa: TRY004
     texts = list(texts)
     for position, text in enumerate(texts):
         if not isinstance(text, str):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004
                 f"{metric}: the text at position {position} is {text!r} ({type(text).__name__}), not a "
                 "string; drop or fill missing texts first (for example df[text_col].dropna())"
             )

@@ -113,17 +113,18 @@ def collaboration_rounds(
     progress: bool = True,
 ) -> RoundsResult:
     """``rounds`` of generate -> review -> accepted rows become demos. Round 1 shows ``first_demos`` (e.g.
-    real seed rows, ``text``/``label``); each later round shows ``k_per_label`` random accepted rows per label
-    (all accepted so far), or the previous demos while a label has too few. Each round's decisions go to
-    ``store_dir/round_<r>.jsonl`` (a re-run resumes: decided rows are not asked again); ``reviewer`` answers
-    the undecided ones; rows are named ``round<r>:seed<seed>`` there (``review_key``). Round ``r`` generates with seeds ``seed + (r - 1) * n_per_round, ...``.
+    real seed rows, ``text``/``label``); each later round shows ``k_per_label`` random accepted rows per label (all
+    accepted so far), or the previous demos while a label has too few. Each round's decisions go to
+    ``store_dir/round_<r>.jsonl`` (a re-run resumes: decided rows are not asked again); ``reviewer`` answers the
+    undecided ones; rows are named ``round<r>:seed<seed>`` there (``review_key``). Round ``r`` generates with seeds
+    ``seed + (r - 1) * n_per_round, ...``.
 
-    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, per round ``generated``, ``well_formed``, ``accepted``, ``relabelled``,
-    ``rejected``, ``acceptance_rate`` (accepted / generated), ``demos_from`` and, with a real ``test`` set,
-    ``accuracy_accepted`` / ``accuracy_unreviewed``: a classifier (``classifier``, see
-    :func:`synthlab.core.classifiers.train_and_test`) trained on all accepted (and relabelled)
-    rows so far, and on all well-formed rows so far without review. ``rows`` are every well-formed row
-    with its ``review`` outcome and ``round``.
+    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, per round ``generated``, ``well_formed``,
+    ``accepted``, ``relabelled``, ``rejected``, ``acceptance_rate`` (accepted / generated), ``demos_from`` and, with
+    a real ``test`` set, ``accuracy_accepted`` / ``accuracy_unreviewed``: a classifier (``classifier``, see
+    :func:`synthlab.core.classifiers.train_and_test`) trained on all accepted (and relabelled) rows so far, and on
+    all well-formed rows so far without review. ``rows`` are every well-formed row with its ``review`` outcome and
+    ``round``.
     """
     if rounds < 1 or n_per_round < len(task.labels):
         raise ValueError(

@@ -50,11 +50,12 @@ def rule_validity_ratings(
     id_col: str = "id",
 ) -> pd.DataFrame:
     """A **simulated rater** (a stand-in for a person) grading each row A-D from measurable properties:
-    **D** when :func:`~synthlab.curation.filters.drop_malformed` or :func:`~synthlab.curation.filters.drop_refusals` removes it
-    (no usable output), **C** when ``oracle`` (a classifier trained on real data, as for
+    **D** when :func:`~synthlab.curation.filters.drop_malformed` or :func:`~synthlab.curation.filters.drop_refusals`
+    removes it (no usable output), **C** when ``oracle`` (a classifier trained on real data, as for
     :func:`~synthlab.evaluation.downstream.oracle_agreement`) reads another label than the one asked for, **B** when
-    :func:`~synthlab.curation.filters.drop_bad_format` or :func:`~synthlab.curation.filters.drop_repetitive` flags it (cut off,
-    chatter, a list, loops), else **A**. Returns ``id``, ``rating`` and ``reason``, aligned with ``frame``."""
+    :func:`~synthlab.curation.filters.drop_bad_format` or :func:`~synthlab.curation.filters.drop_repetitive` flags
+    it (cut off, chatter, a list, loops), else **A**. Returns ``id``, ``rating`` and ``reason``, aligned with
+    ``frame``."""
     require_column(frame, id_col, "id_col")
     require_column(frame, label_col, "label_col")
     if frame.empty:

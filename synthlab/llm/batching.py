@@ -274,7 +274,7 @@ class LlamaSlots:
         params.kv_unified = False  # a stream per sequence: its cells sit at the positions of a lone decode
         params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama_cpp.Llama's default
         params.no_perf = True
-        self.context = LlamaContext(model=llama._model, params=params, verbose=False)
+        self.context = LlamaContext(model=llama._model, params=params, verbose=False)  # noqa: SLF001 - no public accessor
         self.memory = llama_cpp.llama_get_memory(self.context.ctx)
         self.batch = LlamaBatch(n_tokens=params.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.samplers: dict[int, Any] = {}
@@ -368,7 +368,7 @@ class LlamaSlots:
             sampler.close()
 
     def is_end(self, token: int) -> bool:
-        return bool(self.llama_cpp.llama_vocab_is_eog(self.llama._model.vocab, token))
+        return bool(self.llama_cpp.llama_vocab_is_eog(self.llama._model.vocab, token))  # noqa: SLF001
 
     def detokenize(self, tokens: list[int], prev_tokens: list[int]) -> bytes:
         return self.llama.detokenize(tokens, prev_tokens=prev_tokens)

@@ -12,7 +12,7 @@ cluster gives the same rows as a run in one process.
   at other rows (exact, ROUGE-L or MinHash near-duplicates) needs the whole corpus in order, so the
   survivors are collected and it and the steps after it run in the driver. The result equals
   ``run_filters`` on the collected frame.
-- :func:`metrics_on_ray` computes corpus metrics (:mod:`synthlab.evaluation.diversity`, :mod:`synthlab.evaluation.diversity`)
+- :func:`metrics_on_ray` computes corpus metrics (:mod:`synthlab.evaluation.diversity`)
   on one worker per group: a corpus metric is not the mean of its values on blocks.
 
 Ray is an optional extra (``pip install 'synthlab[ray]'``); the core package never imports it.

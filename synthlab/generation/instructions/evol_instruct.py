@@ -149,13 +149,13 @@ def eliminate(
     candidates: pd.DataFrame, *, max_similarity: float = 0.9, min_words: int = 4, text_col: str = "text"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """WizardLM's instruction eliminator, as heuristics: a candidate (a row of :func:`evol_instruct`,
-    with ``params["parent"]``) fails when its call failed, its text is empty, it contains prompt
-    artefacts ("#Rewritten Prompt#", "the given prompt", "Rewrite the instruction"), chatter or a
-    refusal, it runs over more than one line, it has fewer than ``min_words`` words, most of its words come in order from the evolving
-    prompt's directions, it does not read like an instruction
-    (:func:`synthlab.generation.instructions.filters.looks_like_instruction`: the model answered instead of rewriting), or
-    its ROUGE-L with its parent reaches ``max_similarity`` (nothing changed).
-    Returns ``(kept, removed)``, removed rows with a ``reason``."""
+    with ``params["parent"]``) fails when its call failed, its text is empty, it contains prompt artefacts
+    ("#Rewritten Prompt#", "the given prompt", "Rewrite the instruction"), chatter or a refusal, it runs over more
+    than one line, it has fewer than ``min_words`` words, most of its words come in order from the evolving prompt's
+    directions, it does not read like an instruction
+    (:func:`synthlab.generation.instructions.filters.looks_like_instruction`: the model answered instead of
+    rewriting), or its ROUGE-L with its parent reaches ``max_similarity`` (nothing changed). Returns ``(kept,
+    removed)``, removed rows with a ``reason``."""
     if candidates.empty:
         return candidates.copy(), candidates.assign(reason=pd.Series(dtype=object), step="eliminate")
     reasons = []

@@ -2,12 +2,11 @@
 write instructions at the leaves, so that the data covers the domain's sub-areas instead of the
 few a model writes about when asked for "tasks" in general.
 
-:func:`expand_tree` asks the model for ``breadth`` subtopics of the root domain, then of each
-subtopic, down to ``depth`` (asking again, with the next seed, while a node has too few);
-:func:`explore_instruct` then asks for instructions at every leaf, each row carrying its ``path``
-in ``params``, and filters them with Self-Instruct's filters (:func:`synthlab.generation.instructions.filters.filter_instructions`).
-:func:`leaf_coverage` counts the kept instructions per leaf: the share of leaves with at least one
-is the subtopic coverage.
+:func:`expand_tree` asks the model for ``breadth`` subtopics of the root domain, then of each subtopic, down to
+``depth`` (asking again, with the next seed, while a node has too few); :func:`explore_instruct` then asks for
+instructions at every leaf, each row carrying its ``path`` in ``params``, and filters them with Self-Instruct's
+filters (:func:`synthlab.generation.instructions.filters.filter_instructions`). :func:`leaf_coverage` counts the
+kept instructions per leaf: the share of leaves with at least one is the subtopic coverage.
 
 >>> result = explore_instruct(get_chat_model("local"), "math", depth=2, breadth=3)   # doctest: +SKIP
 >>> result.coverage                                                                   # doctest: +SKIP

@@ -13,8 +13,9 @@ r"""Instructions as data (taxonomy G8): what the three bootstrapping methods of 
   (:class:`synthlab.core.text.NoveltyPool`), and returns ``(kept, removed)`` with a reason per row.
 - :func:`looks_like_instruction` tells a task from an answer (Evol-Instruct's eliminator uses it).
 
-The methods themselves are :mod:`synthlab.generation.instructions.self_instruct`, :mod:`synthlab.generation.instructions.explore_instruct` and
-:mod:`synthlab.generation.instructions.evol_instruct`. Taught in ``notebooks/05_instruction_bootstrapping.ipynb``.
+The methods themselves are :mod:`synthlab.generation.instructions.self_instruct`,
+:mod:`synthlab.generation.instructions.explore_instruct` and :mod:`synthlab.generation.instructions.evol_instruct`.
+Taught in ``notebooks/05_instruction_bootstrapping.ipynb``.
 
 >>> parse_instruction_list("Sure! Two tasks:\n1. Name three rivers.\nTask 2: Define a noun.")["instructions"]
 ['Name three rivers.', 'Define a noun.']

@@ -1,13 +1,13 @@
 """Self-Instruct bootstrapping (Wang et al., 2023; taxonomy G8): a pool of tasks that grows from
 human-written seeds, one step at a time.
 
-Each step samples 8 in-context tasks (6 human seeds and 2 machine-generated tasks from earlier
-steps, when there are any), asks the model for new tasks, drops those that fail the quality
-filter or have ROUGE-L >= 0.7 with any task already in the pool (:func:`synthlab.generation.instructions.filters.filter_instructions`),
-and adds the survivors to the pool, which the next step samples from. The per-step table records
-what was offered, rejected and accepted, and the pool size, so the rejection rate as the pool
-grows can be plotted. The loop always ends: after ``steps`` steps, when the pool reaches
-``target``, or after ``patience`` steps in a row that added nothing, with a warning that says why.
+Each step samples 8 in-context tasks (6 human seeds and 2 machine-generated tasks from earlier steps, when there are
+any), asks the model for new tasks, drops those that fail the quality filter or have ROUGE-L >= 0.7 with any task
+already in the pool (:func:`synthlab.generation.instructions.filters.filter_instructions`), and adds the survivors
+to the pool, which the next step samples from. The per-step table records what was offered, rejected and accepted,
+and the pool size, so the rejection rate as the pool grows can be plotted. The loop always ends: after ``steps``
+steps, when the pool reaches ``target``, or after ``patience`` steps in a row that added nothing, with a warning
+that says why.
 
 >>> result = self_instruct(get_chat_model("local"), load("instruction_seeds")["instruction"])  # doctest: +SKIP
 >>> result.table[["step", "offered", "accepted", "rejection_rate", "pool_size"]]               # doctest: +SKIP
