@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from synthlab.llm.cache import get_cache
-    from synthlab.workflows.capstone import demo_summary, run_capstone
+    from synthlab.workflows.capstone import run_capstone
+    from synthlab.workflows.report import demo_summary
 
     started = time.perf_counter()
     cache = get_cache()

@@ -9,7 +9,8 @@ import pytest
 import synthlab.workflows.capstone
 from synthlab.__main__ import main
 from synthlab.llm.chat import get_chat_model
-from synthlab.workflows.capstone import demo_summary, run_capstone
+from synthlab.workflows.capstone import run_capstone
+from synthlab.workflows.report import demo_summary
 from tests.fake_models import EchoSeedModel
 from tests.test_capstone import ReviewModel, small_real
 
