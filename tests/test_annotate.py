@@ -114,7 +114,7 @@ def test_bad_selection_input_is_named():
 def test_the_loop_records_every_round():
     pool, test = _pool(24), _pool(6)
     model = FakeListChatModel(responses=["positive", "negative"])  # alternates, so half right
-    rounds, annotated = annotation_loop(
+    result = annotation_loop(
         model,
         pool,
         test,
@@ -122,9 +122,9 @@ def test_the_loop_records_every_round():
         budget_per_round=4,
         rounds=3,
         strategy="max-entropy",
-        return_annotated=True,
         progress=False,
     )
+    rounds, annotated = result.table, result.rows
     assert rounds["round"].tolist() == [1, 2, 3]
     assert rounds["budget_spent"].tolist() == [4, 8, 12]
     assert rounds["selected_by"].iloc[0] == "random"
@@ -143,7 +143,7 @@ def test_the_loop_ends_with_a_report_when_nothing_parses():
             rounds=2,
             strategy="least-confidence",
             progress=False,
-        )
+        ).table
     assert rounds["llm_accuracy"].isna().all() and rounds["labelled"].eq(0).all()
 
 

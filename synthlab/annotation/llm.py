@@ -36,6 +36,7 @@ from synthlab.annotation.labels import (
 )
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.selection import vote_k
+from synthlab.core.results import RoundsResult
 from synthlab.llm.generate import GenerationError, generate, model_name
 from synthlab.llm.local import ChatLocalLlama
 
@@ -268,17 +269,16 @@ def annotation_loop(
     text_col: str = "text",
     label_col: str = "label",
     seed: int = 0,
-    return_annotated: bool = False,
     progress: bool = True,
-) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+) -> RoundsResult:
     """LLMaAA's loop: each round select ``budget_per_round`` unlabelled rows of ``pool``, have
     the LLM annotate them, train the task model (TF-IDF + logistic regression) on every LLM label
     so far and score it on ``test``. ``pool``'s gold ``label_col`` is used only to score the LLM.
 
-    Returns one row per round: ``budget_spent`` (LLM calls so far), ``labelled`` (calls that gave a
+    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, one row per round: ``budget_spent`` (LLM calls so far), ``labelled`` (calls that gave a
     label), ``llm_accuracy`` (LLM labels vs gold, over the rows annotated so far),
     ``task_accuracy`` and ``selected_by`` (uncertainty strategies use ``cold_start`` until the
-    task model knows two classes). ``return_annotated=True`` also returns the annotated rows. A model
+    task model knows two classes), and the annotated ``rows`` (``llm_label``, ``llm_confidence``, ``llm_error``). A model
     that never gives a label leaves NaN accuracies and warns.
     """
     if strategy not in STRATEGIES:
@@ -335,4 +335,4 @@ def annotation_loop(
             UserWarning,
             stacklevel=2,
         )
-    return (table, annotated) if return_annotated else table
+    return RoundsResult(table, annotated)
