@@ -30,6 +30,8 @@ from synthlab.annotation.store import DISCARD, LabelStore
 from synthlab.annotation.widgets import Annotator
 from synthlab.core.records import require_column
 
+__all__ = ["GRADES", "RUBRIC", "SIDES", "pair_outputs", "preference_outcomes", "PreferenceRater", "ValidityRater"]
+
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 
 

@@ -22,6 +22,17 @@ import pandas as pd
 
 from synthlab.core.records import now_iso, require_column
 
+__all__ = [
+    "DISCARD",
+    "FORMAT",
+    "SKIP",
+    "UNDO",
+    "check_annotation_frame",
+    "dataset_fingerprint",
+    "LabelStore",
+    "plain_value",
+]
+
 DISCARD = "discard"
 
 

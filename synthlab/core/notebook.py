@@ -10,6 +10,8 @@ from tqdm.auto import tqdm
 
 from synthlab.core.plots import use_defaults
 
+__all__ = ["setup"]
+
 
 def setup(seed: int = 0) -> None:
     """Seed Python and NumPy, set pandas display options and matplotlib defaults, enable

@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+__all__ = ["clean_text", "parse_json", "parse_list", "parse_title", "reparse", "strip_chatter"]
+
 _OPENERS = (
     re.compile(r"^(?:sure|certainly|of course|okay|ok|absolutely|great|alright)\s*[!.,:]+\s*", re.IGNORECASE),
     re.compile(

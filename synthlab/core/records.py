@@ -17,6 +17,25 @@ from typing import Any
 
 import pandas as pd
 
+__all__ = [
+    "RECORD_COLUMNS",
+    "from_columnar",
+    "from_hf_dataset",
+    "load_jsonl",
+    "load_parquet",
+    "make_records",
+    "new_id",
+    "normalise_records",
+    "now_iso",
+    "require_at_least",
+    "require_column",
+    "save_jsonl",
+    "save_parquet",
+    "to_columnar",
+    "to_hf_dataset",
+    "validate_records",
+]
+
 RECORD_COLUMNS: tuple[str, ...] = (
     "id",
     "text",

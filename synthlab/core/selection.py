@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+__all__ = ["tfidf_vectors", "vote_k"]
+
 
 def tfidf_vectors(texts: Sequence[str]) -> Any:
     return TfidfVectorizer(sublinear_tf=True).fit_transform(texts)

@@ -25,6 +25,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+__all__ = [
+    "check_texts",
+    "copy_rate",
+    "default_tokenize",
+    "lcs_length",
+    "max_rouge_l",
+    "NoveltyPool",
+    "rouge_l",
+    "Tokenizer",
+]
+
 Tokenizer = Callable[[str], list[str]]
 
 

@@ -33,6 +33,17 @@ from tqdm.auto import tqdm
 from synthlab.core.classifiers import check_labelled_frame
 from synthlab.core.steps import split_by_reason
 
+__all__ = [
+    "CLLM_GROUPS",
+    "REGIONS",
+    "assign_regions",
+    "cllm_groups",
+    "cllm_suspicion",
+    "data_map",
+    "filter_regions",
+    "plot_data_map",
+]
+
 REGIONS: tuple[str, ...] = ("easy-to-learn", "ambiguous", "hard-to-learn")
 
 

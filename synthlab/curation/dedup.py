@@ -30,6 +30,21 @@ from tqdm.auto import tqdm
 from synthlab.core.records import require_at_least, require_column
 from synthlab.core.steps import checked_texts, row_ids, split_by_reason
 
+__all__ = [
+    "LSH_WEIGHTS",
+    "MAX_EXACT_ROWS",
+    "drop_near_duplicates",
+    "jaccard",
+    "Matcher",
+    "Method",
+    "minhash_signatures",
+    "plant_near_duplicates",
+    "planted_recall",
+    "shingle_hashes",
+    "shingles",
+    "Unit",
+]
+
 Unit = Literal["word", "char"]
 
 

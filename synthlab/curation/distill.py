@@ -23,6 +23,8 @@ from synthlab.core.classifiers import check_labelled_frame, train_and_test
 from synthlab.core.crossfit import out_of_fold_proba
 from synthlab.core.records import require_column
 
+__all__ = ["cross_partition_relabel", "mckd", "MCKDResult"]
+
 
 def cross_partition_relabel(
     frame: pd.DataFrame,

@@ -22,6 +22,19 @@ from synthlab.core.records import require_at_least, require_column
 from synthlab.core.steps import checked_texts, row_ids, split_by_reason
 from synthlab.core.text import NoveltyPool
 
+__all__ = [
+    "CHATTER_PATTERN",
+    "REFUSAL_PATTERNS",
+    "drop_bad_format",
+    "drop_by_length",
+    "drop_exact_duplicates",
+    "drop_low_novelty",
+    "drop_malformed",
+    "drop_refusals",
+    "drop_repetitive",
+    "repetition_score",
+]
+
 _WORD = re.compile(r"\w+")
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 
 from synthlab.core.steps import checked_texts, row_ids
 
+__all__ = ["PII_KINDS", "PLACEHOLDERS", "find_pii", "scrub_pii", "unscrub_pii"]
+
 #: The kinds of PII, in the order they claim overlapping text (an e-mail's domain is not a URL).
 PII_KINDS: tuple[str, ...] = ("email", "url", "phone")
 

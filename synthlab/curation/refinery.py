@@ -28,6 +28,8 @@ from synthlab.annotation.llm import llm_annotate
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.records import require_column
 
+__all__ = ["freeal", "FreeALResult", "nearest_demos", "small_loss_selection"]
+
 
 def small_loss_selection(
     frame: pd.DataFrame,

@@ -36,6 +36,8 @@ from synthlab.curation.filters import drop_malformed
 from synthlab.generation.demos import generate_with_demos, select_demos
 from synthlab.generation.prompts import TaskSpec
 
+__all__ = ["OUTCOMES", "collaboration_rounds", "oracle_reviewer", "reviewed_rows", "Reviewer"]
+
 OUTCOMES: tuple[str, ...] = ("accepted", "relabelled", "rejected", "undecided")
 
 

@@ -35,6 +35,15 @@ from synthlab.core.parsing import strip_chatter
 from synthlab.generation.tasks import LABELS, SYSTEM, review_prompts
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "CONCEPTS_FILE",
+    "WITH_KNOWLEDGE",
+    "concept_coverage",
+    "generate_with_knowledge",
+    "load_concepts",
+    "retrieve",
+]
+
 CONCEPTS_FILE = Path(__file__).resolve().parents[2] / "datasets" / "film_concepts.jsonl"
 
 

@@ -41,6 +41,17 @@ from synthlab.generation.prompts import label_schedule
 from synthlab.generation.tasks import LABELS, SYSTEM
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "ONE_SHOT",
+    "PART",
+    "PLAN",
+    "aspect_coverage",
+    "check_reviews",
+    "one_shot_with_plan",
+    "plan_graph",
+    "template_plans",
+]
+
 PLAN = ChatPromptTemplate.from_messages(
     [
         ("system", SYSTEM),

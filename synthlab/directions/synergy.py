@@ -36,6 +36,8 @@ from synthlab.annotation.llm import llm_annotate, select_for_annotation
 from synthlab.core.classifiers import check_labelled_frame, fit_classifier
 from synthlab.core.steps import split_by_reason
 
+__all__ = ["MODES", "fit_student", "student_picks_teacher_labels", "student_review"]
+
 MODES: tuple[str, ...] = ("filter", "relabel")
 
 

@@ -29,6 +29,23 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from synthlab.core.text import Tokenizer, check_texts, default_tokenize
 
+__all__ = [
+    "chamfer_distance",
+    "distinct_n",
+    "diversity_summary",
+    "Embed",
+    "embedding_map",
+    "mean_pairwise_cosine",
+    "ngram_counts",
+    "ngram_entropy",
+    "remote_clique",
+    "repeated_ngram_share",
+    "self_bleu",
+    "type_token_ratio",
+    "vendi_score",
+    "vocabulary_size",
+]
+
 
 def _tokens(texts: Sequence[str], tokenizer: Tokenizer | None) -> list[list[str]]:
     tokenize = tokenizer or default_tokenize

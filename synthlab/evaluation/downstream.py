@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 
 from synthlab.core.classifiers import TrainTestResult, check_labelled_frame, stratified_sample, train_and_test
 
+__all__ = ["compare_training_sets", "learning_curve", "oracle_agreement", "plot_learning_curves"]
+
 
 def learning_curve(
     train: pd.DataFrame,

@@ -40,6 +40,20 @@ from synthlab.curation.filters import (
 )
 from synthlab.evaluation.downstream import oracle_agreement
 
+__all__ = [
+    "NOT_RATINGS",
+    "OUTCOMES",
+    "WEIGHTS",
+    "align_ratings",
+    "cohen_kappa",
+    "percent_agreement",
+    "rule_validity_ratings",
+    "simulated_preferences",
+    "slip_ratings",
+    "win_rate",
+    "WinRate",
+]
+
 
 def rule_validity_ratings(
     frame: pd.DataFrame,

@@ -20,6 +20,8 @@ from synthlab.annotation.labels import JUDGE_PROMPT, check_labelling_input, cons
 from synthlab.core.records import require_column
 from synthlab.llm.generate import generate
 
+__all__ = ["judge_agreement", "judge_labels"]
+
 
 def judge_labels(
     model: BaseChatModel,

@@ -25,6 +25,8 @@ import pandas as pd
 
 from synthlab.core.records import require_column
 
+__all__ = ["OUTCOME_SCORE", "bradley_terry", "elo_ratings", "matches"]
+
 OUTCOME_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}  # what system_a scores
 
 

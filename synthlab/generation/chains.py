@@ -33,6 +33,8 @@ from synthlab.core.records import make_records, new_id, require_column
 from synthlab.generation.prompts import TaskSpec, format_conditions, label_schedule, task_template
 from synthlab.llm.generate import GenerationError, generate
 
+__all__ = ["ASPECTS", "CHECK", "STEPS", "TITLE", "extract_title", "parse_aspects", "review_chain", "self_check"]
+
 STEPS = ("title", "aspects", "review", "check")
 
 

@@ -45,6 +45,19 @@ from synthlab.evaluation.downstream import oracle_agreement
 from synthlab.generation.prompts import TaskSpec, build_prompts
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "STRATEGIES",
+    "copy_scores",
+    "demo_parser",
+    "demo_rounds",
+    "fit_demos_to_context",
+    "generate_with_demos",
+    "helpfulness",
+    "Parser",
+    "select_demos",
+    "self_generated_pool",
+]
+
 STRATEGIES: tuple[str, ...] = ("random", "nearest", "vote-k", "feedback")
 
 

@@ -35,6 +35,20 @@ from synthlab.core.records import make_records, require_column
 from synthlab.core.text import rouge_l
 from synthlab.llm.generate import GenerationError, generate, model_name, prompt_text
 
+__all__ = [
+    "ASSISTANT",
+    "END_PHRASES",
+    "SEED_STRIDE",
+    "STOP_REASONS",
+    "USER_FIRST",
+    "USER_NEXT",
+    "on_topic",
+    "on_topic_by_turn",
+    "parse_turn",
+    "self_chat",
+    "turn_seed",
+]
+
 END_PHRASES = ("goodbye", "bye for now", "see you", "talk to you later")
 
 

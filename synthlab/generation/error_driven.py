@@ -36,6 +36,17 @@ from synthlab.curation.filters import drop_malformed
 from synthlab.generation.prompts import TaskSpec, build_prompts
 from synthlab.llm.generate import GenerationError, generate
 
+__all__ = [
+    "ERROR_REQUEST",
+    "error_prompts",
+    "one_round_baseline",
+    "plain_rows",
+    "s3",
+    "S3Result",
+    "sample_errors",
+    "validation_errors",
+]
+
 ERROR_REQUEST = (
     "Here is a {text_type} whose {label_type} is {label_words}:\n{example}\n"
     "Write a new {text_type} like this one, about something else, whose {label_type} is also "

@@ -23,6 +23,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+__all__ = [
+    "BLOCK",
+    "BatchRequest",
+    "BatchResult",
+    "ContinuousBatcher",
+    "DecodeBackend",
+    "Feed",
+    "LlamaSlots",
+    "reusable_prefix",
+]
+
 BLOCK = 16  # prompts are evaluated in blocks of this many tokens from position 0, as in the sequential path
 
 

@@ -24,6 +24,8 @@ from langchain_core.caches import BaseCache
 from langchain_core.load import dumps, loads
 from langchain_core.outputs import Generation
 
+__all__ = ["CACHE_ENV_VAR", "CacheStats", "default_cache_path", "get_cache", "SQLiteCache"]
+
 CACHE_ENV_VAR = "SYNTHLAB_CACHE"
 
 

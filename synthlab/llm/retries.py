@@ -10,6 +10,8 @@ import random
 import time
 from collections.abc import Callable
 
+__all__ = ["backoff_delay", "call_with_retries", "is_transient"]
+
 # Errors of optional HTTP clients that mean "the request did not get through": matched by
 # (top-level module, class name) along the exception's MRO, so neither client must be installed.
 _TRANSIENT_CLASSES = {

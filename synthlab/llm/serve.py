@@ -33,6 +33,18 @@ from typing import Any, TypeVar
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+__all__ = [
+    "BadRequest",
+    "ChatServer",
+    "completion_body",
+    "in_background",
+    "main",
+    "make_server",
+    "parse_chat_request",
+    "running",
+    "ServerT",
+]
+
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 

@@ -65,6 +65,23 @@ from synthlab.llm.chat import get_chat_model
 from synthlab.llm.generate import GenerationError, generate
 from synthlab.workflows.report import CapstoneResult, plot_capstone, write_run_folder
 
+__all__ = [
+    "DEMOS_PER_LABEL",
+    "MAX_SPLITS",
+    "MIN_ROWS_PER_LABEL",
+    "PIPELINES",
+    "STRATEGIES",
+    "TABLE_COLUMNS",
+    "check_settings",
+    "curate",
+    "generate_strategy",
+    "load_real_task",
+    "measure",
+    "real_baselines",
+    "RealTask",
+    "run_capstone",
+]
+
 STRATEGIES: tuple[str, ...] = ("label-only", "attributes", "real-demos")
 
 

@@ -21,6 +21,8 @@ from synthlab.core.classifiers import TrainTestResult
 from synthlab.core.records import save_jsonl
 from synthlab.llm.cache import SQLiteCache
 
+__all__ = ["CapstoneResult", "demo_summary", "plot_capstone", "write_run_folder"]
+
 
 @dataclass
 class CapstoneResult:

@@ -48,6 +48,20 @@ from synthlab.curation.filters import (
 from synthlab.llm.chat import BACKENDS, get_chat_model
 from synthlab.llm.generate import GenerationError, Parser, PromptLike, generate, plain_text
 
+__all__ = [
+    "ROW_WISE_STEPS",
+    "build_model",
+    "check_spec",
+    "filter_on_ray",
+    "generate_on_ray",
+    "init_ray",
+    "metrics_on_ray",
+    "ModelSpec",
+    "require_ray",
+    "to_dataset",
+    "to_records",
+]
+
 if TYPE_CHECKING:
     import ray.data
 

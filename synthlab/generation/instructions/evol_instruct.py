@@ -39,6 +39,18 @@ from synthlab.generation.instructions.filters import (
 )
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "EVOLUTIONS",
+    "IN_BREADTH",
+    "IN_DEPTH",
+    "eliminate",
+    "elimination_rates",
+    "evol_instruct",
+    "EvolInstructResult",
+    "evolve_prompt",
+    "parse_rewrite",
+]
+
 EVOLUTIONS: dict[str, str] = {
     "constraints": "Add one more constraint or requirement to it.",
     "deepen": "If it asks about an issue, ask about the issue in more depth and breadth.",

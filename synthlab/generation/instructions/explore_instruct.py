@@ -37,6 +37,17 @@ from synthlab.generation.instructions.filters import (
 )
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "EXPAND",
+    "LEAF",
+    "expand_tree",
+    "explore_instruct",
+    "ExploreResult",
+    "leaf_coverage",
+    "leaves",
+    "parse_subtopics",
+]
+
 EXPAND = ChatPromptTemplate.from_messages(
     [
         ("system", "You are a helpful assistant who writes short lists."),

@@ -35,6 +35,19 @@ from synthlab.core.records import make_records, require_column
 from synthlab.core.steps import split_by_reason
 from synthlab.core.text import NoveltyPool
 
+__all__ = [
+    "BANNED_WORDS",
+    "INSTRUCTION_OPENERS",
+    "check_instructions",
+    "explode_instructions",
+    "filter_instructions",
+    "instruction_problem",
+    "looks_like_instruction",
+    "mark_empty",
+    "parse_instruction_list",
+    "strip_markers",
+]
+
 # Self-Instruct's list (bootstrap_instructions.py): tasks a language model cannot do with text alone.
 BANNED_WORDS: tuple[str, ...] = (
     "image",

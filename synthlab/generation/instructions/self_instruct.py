@@ -39,6 +39,8 @@ from synthlab.generation.instructions.filters import (
 )
 from synthlab.llm.generate import generate
 
+__all__ = ["PROMPT", "self_instruct", "self_instruct_prompt", "SelfInstructResult"]
+
 PROMPT = ChatPromptTemplate.from_messages(
     [
         ("system", "You are a helpful assistant who writes tasks for other assistants."),
