@@ -33,8 +33,6 @@ from synthlab.core.records import require_column
 __all__ = ["GRADES", "RUBRIC", "SIDES", "pair_outputs", "preference_outcomes", "PreferenceRater", "ValidityRater"]
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
-
-
 RUBRIC: dict[str, str] = {
     "A": "valid and satisfying: does what was asked, well",
     "B": "acceptable, with minor imperfections (a little chatter, cut off, clumsy)",

@@ -34,14 +34,8 @@ __all__ = [
 ]
 
 DISCARD = "discard"
-
-
 SKIP = "skip"
-
-
 UNDO = "undo"  # the annotator's undo button; the store saves an undo as a ``null`` decision
-
-
 FORMAT = "synthlab-label-store/1"
 
 

@@ -42,14 +42,8 @@ __all__ = [
 ]
 
 DATA_ENV_VAR = "SYNTHLAB_DATA"
-
-
 VALIDATION_FRACTION = 0.1
-
-
 TEST_FRACTION = 0.2
-
-
 DATASETS: dict[str, str] = {
     "rotten_tomatoes": "Rotten Tomatoes review snippets (positive / negative, optionally plot), split by movie",
     "reuters_r8": "Reuters-21578 newswire stories in 8 topics (R8), lower-cased, split stratified by topic",
@@ -58,8 +52,6 @@ DATASETS: dict[str, str] = {
 
 
 _SEEDS_FILE = Path(__file__).resolve().parents[2] / "datasets" / "instruction_seeds.jsonl"
-
-
 _SEED_FIELDS = ("instruction", "input", "output", "category")
 
 

@@ -47,14 +47,8 @@ _CLOSERS = re.compile(
 
 
 _QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{12,})[\"\u201d]")
-
-
 _QUOTES = ('"', "\u201c", "\u201d", "'")
-
-
 _TEXT_KEYS = ("text", "review", "content", "output", "answer", "title")
-
-
 _ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,3}[.):])\s*(.+?)\s*$")
 
 

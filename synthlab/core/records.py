@@ -53,8 +53,6 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 
 _INTEGER_COLUMNS = ("seed", "round")
-
-
 _JSON_COLUMNS = ("params",)
 
 

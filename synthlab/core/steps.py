@@ -20,8 +20,6 @@ from synthlab.core.records import require_column
 __all__ = ["checked_texts", "removal_summary", "restore", "row_ids", "run_filters", "split_by_reason", "Step"]
 
 Step = Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
-
-
 _LOG_COLUMNS = ("reason", "step")
 
 

@@ -37,8 +37,6 @@ __all__ = [
 ]
 
 Tokenizer = Callable[[str], list[str]]
-
-
 _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 
 

@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 REGIONS: tuple[str, ...] = ("easy-to-learn", "ambiguous", "hard-to-learn")
-
-
 CLLM_GROUPS: tuple[str, ...] = ("easy", "ambiguous", "hard")
 
 

@@ -46,19 +46,13 @@ __all__ = [
 ]
 
 Unit = Literal["word", "char"]
-
-
 Method = Literal["lsh", "lsh-estimate", "exact"]
-
-
 MAX_EXACT_ROWS = 20_000
 
 
 #: MinHashLSH's weights of false positives and false negatives when it picks its bands. Candidates are
 #: verified (or at least scored) afterwards, so a missed pair costs more than an extra candidate.
 LSH_WEIGHTS = (0.02, 0.98)
-
-
 _WORD = re.compile(r"\w+")
 
 

@@ -64,8 +64,6 @@ CHATTER_PATTERN = (
 
 
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
-
-
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,3}[.):])\s+\S", re.MULTILINE)
 
 

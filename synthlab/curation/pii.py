@@ -26,14 +26,8 @@ __all__ = ["PII_KINDS", "PLACEHOLDERS", "find_pii", "scrub_pii", "unscrub_pii"]
 
 #: The kinds of PII, in the order they claim overlapping text (an e-mail's domain is not a URL).
 PII_KINDS: tuple[str, ...] = ("email", "url", "phone")
-
-
 PLACEHOLDERS: dict[str, str] = {"email": "<EMAIL>", "url": "<URL>", "phone": "<PHONE>"}
-
-
 _TLDS = "com|org|net|edu|gov|mil|int|io|co|uk|us|de|fr|es|it|nl|eu|info|biz|me|tv|ly|app|dev|ai"
-
-
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
     "url": re.compile(
@@ -48,11 +42,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
-
-
 _YEAR = re.compile(r"(?:19|20)\d\d")
-
-
 _TRAILING = ".,;:!?)]}'\""
 
 

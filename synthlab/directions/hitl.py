@@ -39,8 +39,6 @@ from synthlab.generation.prompts import TaskSpec
 __all__ = ["OUTCOMES", "collaboration_rounds", "oracle_reviewer", "reviewed_rows", "Reviewer"]
 
 OUTCOMES: tuple[str, ...] = ("accepted", "relabelled", "rejected", "undecided")
-
-
 Reviewer = Callable[[pd.DataFrame], pd.Series]
 
 

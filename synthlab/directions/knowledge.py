@@ -45,14 +45,8 @@ __all__ = [
 ]
 
 CONCEPTS_FILE = Path(__file__).resolve().parents[2] / "datasets" / "film_concepts.jsonl"
-
-
 _FIELDS = ("concept", "kind", "fact")
-
-
 _STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {"movie", "movies", "film", "films"})  # in every query
-
-
 WITH_KNOWLEDGE = ChatPromptTemplate.from_messages(
     [
         ("system", SYSTEM),

@@ -144,11 +144,7 @@ def simulated_preferences(
 
 
 OUTCOMES: tuple[str, ...] = ("A", "B", "tie")
-
-
 WEIGHTS: tuple[str, ...] = ("linear", "quadratic")
-
-
 NOT_RATINGS: tuple[str, ...] = ("skip", "discard")  # actions of the annotator widgets, not ratings
 
 

@@ -36,8 +36,6 @@ from synthlab.llm.generate import GenerationError, generate
 __all__ = ["ASPECTS", "CHECK", "STEPS", "TITLE", "extract_title", "parse_aspects", "review_chain", "self_check"]
 
 STEPS = ("title", "aspects", "review", "check")
-
-
 TITLE = ChatPromptTemplate.from_messages(
     [
         ("system", "{role}"),
@@ -77,8 +75,6 @@ CHECK = ChatPromptTemplate.from_messages(
 
 
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.):]?\s*)+")
-
-
 _OPENED_QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]+)")
 
 

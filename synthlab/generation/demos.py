@@ -59,8 +59,6 @@ __all__ = [
 ]
 
 STRATEGIES: tuple[str, ...] = ("random", "nearest", "vote-k", "feedback")
-
-
 Parser = Callable[[str], Mapping[str, Any]]
 
 

@@ -50,14 +50,8 @@ __all__ = [
 ]
 
 END_PHRASES = ("goodbye", "bye for now", "see you", "talk to you later")
-
-
 STOP_REASONS = ("max turns", "unparseable", "model error", "repeat", "ending phrase")
-
-
 SEED_STRIDE = 1000  # seeds of dialogue d are seed + d * SEED_STRIDE + turn: one dialogue never reuses another's
-
-
 _USER_SYSTEM = (
     "You are {persona}. You are chatting with an AI assistant about {topic}. Stay on that topic. "
     "Write only your own message, in one or two short sentences."
@@ -89,8 +83,6 @@ ASSISTANT = ChatPromptTemplate.from_messages(
 
 
 _ECHO = re.compile(r"^\s*the conversation so far\s*:?\s*", re.IGNORECASE)  # USER_NEXT's header, copied back
-
-
 _SPEAKER = re.compile(r"(?:^|\n|\s)(?:you|user|me|assistant|ai)\s*:\s*", re.IGNORECASE)
 
 

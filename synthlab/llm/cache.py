@@ -110,8 +110,6 @@ class SQLiteCache(BaseCache):
 
 
 _shared_caches: dict[Path, SQLiteCache] = {}
-
-
 _shared_lock = threading.Lock()
 
 

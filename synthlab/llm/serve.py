@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-
-
 _UNSUPPORTED = ("tools", "functions", "tool_choice", "response_format", "logprobs")
 
 

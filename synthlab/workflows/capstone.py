@@ -83,20 +83,10 @@ __all__ = [
 ]
 
 STRATEGIES: tuple[str, ...] = ("label-only", "attributes", "real-demos")
-
-
 PIPELINES: tuple[str, ...] = ("hygiene", "hygiene+cllm", "hygiene+crossfit")
-
-
 DEMOS_PER_LABEL = 2
-
-
 MAX_SPLITS = 5
-
-
 MIN_ROWS_PER_LABEL = 4
-
-
 TABLE_COLUMNS = (
     "generated",
     "kept",
