@@ -4,6 +4,7 @@ import importlib.util
 import random
 from typing import Literal
 
+import numpy as np
 import pytest
 from langchain_core.messages import convert_to_messages
 from pydantic import BaseModel, Field, ValidationError
@@ -14,7 +15,7 @@ from synthlab.llm.cache import SQLiteCache
 from synthlab.llm.chat import get_chat_model
 from synthlab.llm.generate import GenerationError, generate, model_name
 from synthlab.llm.loading import embedded_model_path
-from synthlab.llm.local import ChatLocalLlama, json_schema_format
+from synthlab.llm.local import ChatLocalLlama, _token_logprobs, json_schema_format
 
 
 def test_the_model_file_comes_from_the_installed_package():
@@ -108,7 +109,51 @@ def test_token_log_probabilities(local_model):
     tokens = message.response_metadata["logprobs"]["content"]
     assert len(tokens) == message.usage_metadata["output_tokens"]
     assert all(t["logprob"] <= 0 and len(t["top_logprobs"]) == 3 for t in tokens)
-    assert "".join(t["token"] for t in tokens) == message.content
+    # the bytes join into the reply whatever it holds (a character split over byte tokens has no text of its own)
+    assert bytes(b for t in tokens for b in t["bytes"]).decode("utf-8", errors="ignore") == message.content
+    for t in tokens:
+        alternatives = t["top_logprobs"]
+        assert t["token"] == bytes(t["bytes"]).decode("utf-8", errors="backslashreplace")
+        assert [a["logprob"] for a in alternatives] == sorted((a["logprob"] for a in alternatives), reverse=True)
+        assert len({bytes(a["bytes"]) for a in alternatives}) <= 3 and t["logprob"] <= alternatives[0]["logprob"]
+
+
+class ByteLlama:
+    """What _token_logprobs reads of a llama_cpp.Llama after a completion: a 2-token prompt, then the three
+    byte tokens of one emoji (the last sampled at max_tokens, so never evaluated)."""
+
+    pieces = {0: b"<s>", 1: b"Hi", 2: b"\xf0\x9f", 3: b"\x8e", 4: b"\x89", 5: b"\x8f", 6: b"!"}
+
+    def __init__(self) -> None:
+        self.input_ids = np.array([0, 1, 2, 3])
+        self.n_tokens = 4
+        self.scores = np.log(
+            np.array(
+                [
+                    [0.1] * 7,
+                    [0.01, 0.01, 0.9, 0.02, 0.02, 0.02, 0.02],
+                    [0.01, 0.01, 0.02, 0.5, 0.3, 0.14, 0.02],
+                    [0.01, 0.01, 0.02, 0.06, 0.8, 0.05, 0.05],
+                ]
+            )
+        )
+
+    def detokenize(self, tokens: list[int]) -> bytes:
+        return b"".join(self.pieces[token] for token in tokens)
+
+
+def test_byte_tokens_keep_their_bytes_and_their_alternatives():
+    llama = ByteLlama()
+    last = float(np.log(0.8))
+    sampled = [{"logprob": 0.0}, {"logprob": 0.0}, {"logprob": last}]  # only the last one's value is read
+    content = _token_logprobs(llama, 2, sampled, 3)["content"]
+    assert [t["bytes"] for t in content] == [[0xF0, 0x9F], [0x8E], [0x89]]
+    assert bytes(b for t in content for b in t["bytes"]).decode("utf-8") == "\N{PARTY POPPER}"
+    assert content[0]["token"] == "\\xf0\\x9f"
+    # three distinct byte tokens as alternatives, not merged under one empty text
+    assert [a["bytes"] for a in content[1]["top_logprobs"]] == [[0x8E], [0x89], [0x8F]]
+    assert content[1]["logprob"] == pytest.approx(np.log(0.5 / 1.0))
+    assert content[2]["bytes"] == [0x89] and content[2]["logprob"] == pytest.approx(last)
 
 
 class Review(BaseModel):

@@ -70,18 +70,30 @@ def _to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return converted
 
 
-def _plain_logprobs(logprobs: dict[str, Any], top: int) -> dict[str, Any]:
-    """llama.cpp's chat log-probabilities as plain floats (JSON-safe, cacheable), each token's
-    alternatives cut to the ``top`` most likely (llama.cpp adds the sampled token to them)."""
+def _token_logprobs(llama: Any, n_prompt: int, sampled: list[dict[str, Any]], top: int) -> dict[str, Any]:
+    """The reply's token log-probabilities in OpenAI's layout, read from the logits llama.cpp kept for every
+    position (call under the model's lock, right after the completion). Each token carries its ``bytes``, as
+    OpenAI's ``logprobs.content[].bytes`` does: a character split over several tokens (an emoji, an accent,
+    a non-Latin script) has no text of its own, so its ``token`` text shows the bytes escaped and only the
+    bytes of all tokens join into the reply. ``top_logprobs`` are the ``top`` most likely distinct token ids.
+    ``sampled`` is llama-cpp-python's own list, used for the reported log-probabilities only."""
+    rows = np.array(llama.scores[n_prompt - 1 : n_prompt - 1 + len(sampled)], dtype=np.float64)
+    shifted = rows - rows.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    ids = llama.input_ids[n_prompt : llama.n_tokens].tolist()[: len(sampled)]
+    if len(ids) < len(sampled):  # a reply cut by max_tokens: its last token was sampled but never evaluated
+        ids.append(int(np.abs(log_softmax[len(ids)] - sampled[len(ids)]["logprob"]).argmin()))
+
+    def entry(token: int, logprob: float) -> dict[str, Any]:
+        piece = llama.detokenize([token])
+        return {"token": piece.decode("utf-8", errors="backslashreplace"), "bytes": list(piece), "logprob": logprob}
+
     content = []
-    for entry in logprobs["content"]:
-        alternatives = sorted(entry["top_logprobs"], key=lambda alt: -alt["logprob"])[:top]
+    for position, token in enumerate(ids):
+        best = np.argsort(-log_softmax[position], kind="stable")[:top]
         content.append(
-            {
-                "token": entry["token"],
-                "logprob": float(entry["logprob"]),
-                "top_logprobs": [{"token": alt["token"], "logprob": float(alt["logprob"])} for alt in alternatives],
-            }
+            entry(token, float(log_softmax[position, token]))
+            | {"top_logprobs": [entry(int(other), float(log_softmax[position, other])) for other in best]}
         )
     return {"content": content}
 
@@ -313,16 +325,17 @@ class ChatLocalLlama(BaseChatModel):
         if self.n_parallel > 1 and not request.get("logprobs") and "response_format" not in request:
             return self._generate_batched(loaded, request)
         with loaded.lock:
-            loaded.prepare(request["messages"])
+            n_prompt = loaded.prepare(request["messages"])
             response = loaded.llama.create_chat_completion(**request)
-        choice = response["choices"][0]
-        logprobs = choice.get("logprobs")
+            choice = response["choices"][0]
+            sampled = (choice.get("logprobs") or {}).get("content")
+            logprobs = _token_logprobs(loaded.llama, n_prompt, sampled, request["top_logprobs"]) if sampled else None
         return self._chat_result(
             request,
             choice["message"].get("content") or "",
             choice.get("finish_reason"),
             response.get("usage"),
-            _plain_logprobs(logprobs, request["top_logprobs"]) if logprobs else None,
+            logprobs,
         )
 
     def _generate_batched(self, loaded: LoadedModel, request: dict[str, Any]) -> ChatResult:
