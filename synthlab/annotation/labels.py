@@ -20,6 +20,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from synthlab.core.records import require_column
 from synthlab.llm.local import ChatLocalLlama
 
+__all__ = ["JUDGE_PROMPT", "check_labelling_input", "constrain_to_labels", "label_parser"]
+
 JUDGE_PROMPT = ChatPromptTemplate.from_messages(
     [
         ("system", "You label texts. Answer with exactly one of these labels: {labels}."),

@@ -35,10 +35,21 @@ from synthlab.annotation.labels import (
     label_parser,
 )
 from synthlab.core.classifiers import train_and_test
-from synthlab.core.selection import vote_k
 from synthlab.core.results import RoundsResult
+from synthlab.core.selection import vote_k
 from synthlab.llm.generate import GenerationError, generate, model_name
 from synthlab.llm.local import ChatLocalLlama
+
+__all__ = [
+    "COLD_STARTS",
+    "STRATEGIES",
+    "TOP_LOGPROBS",
+    "annotation_loop",
+    "annotation_prompts",
+    "label_confidence",
+    "llm_annotate",
+    "select_for_annotation",
+]
 
 STRATEGIES: tuple[str, ...] = ("random", "max-entropy", "least-confidence", "k-means", "vote-k")
 
@@ -275,11 +286,11 @@ def annotation_loop(
     the LLM annotate them, train the task model (TF-IDF + logistic regression) on every LLM label
     so far and score it on ``test``. ``pool``'s gold ``label_col`` is used only to score the LLM.
 
-    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, one row per round: ``budget_spent`` (LLM calls so far), ``labelled`` (calls that gave a
-    label), ``llm_accuracy`` (LLM labels vs gold, over the rows annotated so far),
-    ``task_accuracy`` and ``selected_by`` (uncertainty strategies use ``cold_start`` until the
-    task model knows two classes), and the annotated ``rows`` (``llm_label``, ``llm_confidence``, ``llm_error``). A model
-    that never gives a label leaves NaN accuracies and warns.
+    Returns a :class:`synthlab.core.results.RoundsResult`: the ``table``, one row per round: ``budget_spent`` (LLM
+    calls so far), ``labelled`` (calls that gave a label), ``llm_accuracy`` (LLM labels vs gold, over the rows
+    annotated so far), ``task_accuracy`` and ``selected_by`` (uncertainty strategies use ``cold_start`` until the
+    task model knows two classes), and the annotated ``rows`` (``llm_label``, ``llm_confidence``, ``llm_error``). A
+    model that never gives a label leaves NaN accuracies and warns.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"Unknown strategy {strategy!r}; use one of {list(STRATEGIES)}")

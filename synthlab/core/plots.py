@@ -6,6 +6,8 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
+__all__ = ["length_histogram", "use_defaults"]
+
 
 def length_histogram(
     frame: pd.DataFrame, *, text_col: str = "text", label_col: str = "label", title: str = ""

@@ -42,6 +42,21 @@ from synthlab.core.steps import split_by_reason
 from synthlab.llm.generate import GenerationError, generate
 from synthlab.llm.local import ChatLocalLlama
 
+__all__ = [
+    "RATER_PROMPT",
+    "SCORE_RANGE",
+    "classifier_disagreement",
+    "classifier_votes",
+    "default_voters",
+    "drop_flagged",
+    "llm_votes",
+    "majority_vote",
+    "neighbour_agreement",
+    "parse_score",
+    "rate_labels",
+    "threshold_curve",
+]
+
 SCORE_RANGE: tuple[int, int] = (1, 5)
 
 

@@ -28,6 +28,8 @@ from tqdm.auto import tqdm
 from synthlab.llm.generate import PromptLike, prompt_text
 from synthlab.llm.local import ChatLocalLlama
 
+__all__ = ["score_likelihood", "sequence_likelihood"]
+
 
 def sequence_likelihood(logprobs: Sequence[float]) -> dict[str, float | int | None]:
     """``mean_logprob`` (mean of the token log-probabilities), ``perplexity``

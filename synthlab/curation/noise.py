@@ -25,6 +25,17 @@ import synthlab.core.data as datasets
 from synthlab.core.classifiers import stratified_sample, train_and_test
 from synthlab.core.records import require_column
 
+__all__ = [
+    "SHARES_REMOVED",
+    "detection_report",
+    "flag_top",
+    "NoiseTask",
+    "plant_label_noise",
+    "planted_noise_task",
+    "plot_removal_curves",
+    "removal_curve",
+]
+
 SHARES_REMOVED: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 

@@ -30,6 +30,16 @@ from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.records import require_column
 from synthlab.core.steps import split_by_reason
 
+__all__ = [
+    "MODES",
+    "ORDERS",
+    "annotation_order",
+    "apply_decisions",
+    "plot_reannotation_curves",
+    "reannotation_curve",
+    "simulate_annotation",
+]
+
 ORDERS: tuple[str, ...] = ("uncertainty", "random")
 
 

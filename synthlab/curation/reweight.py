@@ -31,6 +31,18 @@ from tqdm.auto import tqdm
 from synthlab.core.classifiers import check_labelled_frame, train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 
+__all__ = [
+    "MIN_EFFECTIVE_SHARE",
+    "count_naive_bayes",
+    "effective_size",
+    "noise_robust_weights",
+    "plot_reweighting_history",
+    "plot_weight_distributions",
+    "Reweighting",
+    "robust_weights",
+    "weight_separation",
+]
+
 MIN_EFFECTIVE_SHARE = 0.1
 
 

@@ -34,6 +34,25 @@ from synthlab.evaluation.human import cohen_kappa, win_rate
 from synthlab.llm.generate import GenerationError, generate
 from synthlab.llm.local import ChatLocalLlama
 
+__all__ = [
+    "CHOICES",
+    "COHERENCE_QUESTION",
+    "INCONSISTENT",
+    "PAIRWISE_PROMPT",
+    "SENTIMENT_QUESTION",
+    "SWAPPED",
+    "check_pairs",
+    "constrain_to_choices",
+    "gold_agreement",
+    "judge_pair",
+    "judge_pairs",
+    "position_bias",
+    "round_robin",
+    "sentiment_pairs",
+    "shuffled_pairs",
+    "verdict_parser",
+]
+
 CHOICES: tuple[str, ...] = ("A", "B")
 
 

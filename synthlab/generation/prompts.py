@@ -39,6 +39,23 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from synthlab.core.parsing import parse_list, parse_title, strip_chatter
 from synthlab.llm.generate import generate
 
+__all__ = [
+    "PROPOSE",
+    "TITLE",
+    "build_prompts",
+    "format_conditions",
+    "format_demos",
+    "frequent_words",
+    "label_schedule",
+    "propose_values",
+    "sample_conditions",
+    "sample_words",
+    "task_template",
+    "TaskSpec",
+    "two_stage",
+    "value_coverage",
+]
+
 
 @dataclass(frozen=True)
 class TaskSpec:

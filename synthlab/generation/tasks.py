@@ -20,6 +20,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from synthlab.core.parsing import strip_chatter
 from synthlab.llm.generate import generate
 
+__all__ = ["ATTRIBUTES", "LABEL_ONLY", "LABELS", "SYSTEM", "WITH_ATTRIBUTES", "generate_reviews", "review_prompts"]
+
 LABELS = ("positive", "negative")
 
 

@@ -18,6 +18,8 @@ from langchain_core.language_models import BaseChatModel
 from synthlab.llm.cache import get_cache
 from synthlab.llm.local import ChatLocalLlama
 
+__all__ = ["BACKENDS", "get_chat_model"]
+
 BACKENDS = ("local", "openai", "ollama")
 
 

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+__all__ = ["Checkpoint"]
+
 
 class Checkpoint:
     """A JSON Lines file of finished rows for resuming a :func:`generate` call.

@@ -34,6 +34,8 @@ from synthlab.core.records import make_records, new_id, now_iso
 from synthlab.llm.checkpoint import Checkpoint
 from synthlab.llm.retries import call_with_retries
 
+__all__ = ["generate", "GenerationError", "model_name", "Parser", "plain_text", "prompt_text", "PromptLike"]
+
 PromptLike = str | Sequence[BaseMessage] | PromptValue
 
 
@@ -111,12 +113,12 @@ def generate(
 ) -> pd.DataFrame:
     """Generate ``n`` samples per prompt and return them as records (see :mod:`synthlab.core.records`).
 
-    ``labels``, ``conditions`` (dicts recorded in ``params``) and ``parent_ids`` align with
-    ``prompts``. With ``group_prefixes`` the calls are issued sorted by prompt text, so prompts
-    that share a long prefix (a system prompt and demonstrations) run back to back and llama.cpp
-    reuses that prefix's evaluation; rows come back in the input order with the same seeds. ``parse`` turns a completion into row fields (``text`` and any others);
-    when it raises ``ValueError``, or the model call fails, the row keeps the raw output in
-    ``raw`` and the reason in ``error``. Raises :class:`GenerationError` only when every row failed.
+    ``labels``, ``conditions`` (dicts recorded in ``params``) and ``parent_ids`` align with ``prompts``. With
+    ``group_prefixes`` the calls are issued sorted by prompt text, so prompts that share a long prefix (a system
+    prompt and demonstrations) run back to back and llama.cpp reuses that prefix's evaluation; rows come back in the
+    input order with the same seeds. ``parse`` turns a completion into row fields (``text`` and any others); when it
+    raises ``ValueError``, or the model call fails, the row keeps the raw output in ``raw`` and the reason in
+    ``error``. Raises :class:`GenerationError` only when every row failed.
 
     ``max_concurrency`` calls run at once (threads; for a model server). A call that fails
     transiently (:func:`is_transient`: 429, 5xx, timeout, dropped connection) is repeated up to

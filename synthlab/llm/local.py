@@ -35,6 +35,8 @@ from synthlab.llm.batching import (
 )
 from synthlab.llm.loading import LoadedModel, embedded_model_path, load_model
 
+__all__ = ["ChatLocalLlama", "json_schema_format"]
+
 
 def _text_content(message: BaseMessage) -> str:
     if isinstance(message.content, str):
