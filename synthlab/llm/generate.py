@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -131,6 +132,58 @@ def generate(
     a checkpoint written by a call with other arguments raises ``ValueError``. Taught in
     ``notebooks/00_quickstart.ipynb``; the retry/resume behaviour is exercised in ``tests/test_serve.py``.
     """
+    _check_arguments(
+        prompts,
+        n,
+        max_concurrency,
+        max_retries,
+        retry_backoff,
+        {"labels": labels, "conditions": conditions, "parent_ids": parent_ids},
+    )
+    plan = _plan(model, prompts, n, group_prefixes)
+
+    def run(row: int) -> dict[str, Any]:
+        index = plan.jobs[row][0]
+        record = _new_record(plan, row, seed, labels, conditions, parent_ids, method, generation_round)
+        return _call_and_parse(model, prompts[index], record, parse, max_retries, retry_backoff)
+
+    results: list[dict[str, Any] | None] = [None] * len(plan.jobs)
+    store = None
+    if checkpoint is not None:
+        arguments = {
+            "n": n,
+            "seed": seed,
+            "labels": labels,
+            "conditions": conditions,
+            "parent_ids": parent_ids,
+            "method": method,
+            "generation_round": generation_round,
+        }
+        store, saved = _open_checkpoint(checkpoint, plan, arguments)
+        for row, record in saved.items():
+            results[row] = record
+    todo = [row for row in plan.order if results[row] is None]
+    with tqdm(total=len(results), initial=len(results) - len(todo), desc=method, disable=not progress) as bar:
+        _run_rows(run, todo, results, store, max_concurrency, bar)
+
+    records = make_records(results)  # type: ignore[arg-type]
+    if records["error"].notna().all():
+        raise GenerationError(
+            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}",
+            records,
+        )
+    return records
+
+
+def _check_arguments(
+    prompts: Sequence[PromptLike],
+    n: int,
+    max_concurrency: int,
+    max_retries: int,
+    retry_backoff: float,
+    aligned: Mapping[str, Sequence[Any] | None],
+) -> None:
+    """Raise ``ValueError`` naming the first argument ``generate`` cannot run with."""
     if len(prompts) == 0:
         raise ValueError("prompts is empty: pass at least one prompt to generate from.")
     if n < 1:
@@ -139,75 +192,115 @@ def generate(
         raise ValueError(f"max_concurrency must be >= 1; got {max_concurrency}")
     if max_retries < 0 or retry_backoff < 0:
         raise ValueError(f"max_retries and retry_backoff must be >= 0; got {max_retries} and {retry_backoff}")
-    for name, aligned in (("labels", labels), ("conditions", conditions), ("parent_ids", parent_ids)):
-        if aligned is not None and len(aligned) != len(prompts):
-            raise ValueError(f"{name} has {len(aligned)} items but prompts has {len(prompts)}; they must align.")
+    for name, values in aligned.items():
+        if values is not None and len(values) != len(prompts):
+            raise ValueError(f"{name} has {len(values)} items but prompts has {len(prompts)}; they must align.")
 
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one ``generate`` call will run: row ``k`` is sample ``jobs[k][1]`` of prompt ``jobs[k][0]``, with seed
+    ``seed + k``; ``order`` is the order the rows are issued in."""
+
+    jobs: list[tuple[int, int]]
+    texts: list[str]
+    order: list[int]
+    identity: str
+    model_params: dict[str, Any]
+
+
+def _plan(model: BaseChatModel, prompts: Sequence[PromptLike], n: int, group_prefixes: bool) -> _Plan:
+    """The rows of a call, and the issue order (sorted by prompt text, so shared prefixes run back to back)."""
     jobs = [(index, sample) for index in range(len(prompts)) for sample in range(n)]
     texts = [prompt_text(prompt) for prompt in prompts]
-    order = sorted(range(len(jobs)), key=lambda row: texts[jobs[row][0]]) if group_prefixes else range(len(jobs))
-    identity = model_name(model)
+    order = sorted(range(len(jobs)), key=lambda row: texts[jobs[row][0]]) if group_prefixes else list(range(len(jobs)))
     base = getattr(model, "bound", model)
     model_params = {k: v for k, v in getattr(base, "_identifying_params", {}).items() if _is_plain(v)}
+    return _Plan(jobs, texts, order, model_name(model), model_params)
 
-    def run(row: int) -> dict[str, Any]:
-        index, sample = jobs[row]
-        row_seed = seed + row
-        record: dict[str, Any] = {
-            "id": new_id(),
-            "label": labels[index] if labels is not None else None,
-            "method": method,
-            "model": identity,
-            "prompt": texts[index],
-            "params": {**model_params, **(dict(conditions[index]) if conditions else {}), "sample": sample},
-            "seed": row_seed,
-            "parent_id": parent_ids[index] if parent_ids is not None else None,
-            "round": generation_round,
-            "created_at": now_iso(),
-            "raw": None,
-        }
-        attempts = 0
 
-        def call() -> str:
-            nonlocal attempts
-            attempts += 1
-            return _seeded_call(model, prompts[index], row_seed)
+def _new_record(
+    plan: _Plan,
+    row: int,
+    seed: int,
+    labels: Sequence[Any] | None,
+    conditions: Sequence[Mapping[str, Any]] | None,
+    parent_ids: Sequence[str | None] | None,
+    method: str,
+    generation_round: int,
+) -> dict[str, Any]:
+    """Row ``row``'s record before its model call: provenance, its seed (``seed + row``) and no text yet."""
+    index, sample = plan.jobs[row]
+    return {
+        "id": new_id(),
+        "label": labels[index] if labels is not None else None,
+        "method": method,
+        "model": plan.identity,
+        "prompt": plan.texts[index],
+        "params": {**plan.model_params, **(dict(conditions[index]) if conditions else {}), "sample": sample},
+        "seed": seed + row,
+        "parent_id": parent_ids[index] if parent_ids is not None else None,
+        "round": generation_round,
+        "created_at": now_iso(),
+        "raw": None,
+    }
 
-        try:
-            record["raw"] = call_with_retries(call, max_retries=max_retries, retry_backoff=retry_backoff)
-            record.update(parse(record["raw"]))
-        except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
-            record["error"] = f"{type(error).__name__}: {error}" + (
-                f" (after {attempts} attempts)" if attempts > 1 else ""
-            )
-        return record
 
-    results: list[dict[str, Any] | None] = [None] * len(jobs)
-    store = None
-    if checkpoint is not None:
-        store = Checkpoint(
-            checkpoint,
-            {
-                "prompts": _digest(texts),
-                "n": n,
-                "seed": seed,
-                "labels": _digest(labels),
-                "conditions": _digest(conditions),
-                "parent_ids": _digest(parent_ids),
-                "method": method,
-                "round": generation_round,
-                "model": identity,
-                "model_params": _digest(model_params),
-            },
-        )
-        for row, record in store.load().items():
-            results[row] = record
-    todo = [row for row in order if results[row] is None]
-    with (
-        ThreadPoolExecutor(max_workers=max_concurrency) as pool,
-        tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=method, disable=not progress) as bar,
-    ):
-        futures = {pool.submit(run, row): row for row in todo}
+def _call_and_parse(
+    model: BaseChatModel,
+    prompt: PromptLike,
+    record: dict[str, Any],
+    parse: Parser,
+    max_retries: int,
+    retry_backoff: float,
+) -> dict[str, Any]:
+    """Fill ``record`` from one seeded call (retried when transient) and ``parse``; a failure goes in ``error``."""
+    attempts = 0
+
+    def call() -> str:
+        nonlocal attempts
+        attempts += 1
+        return _seeded_call(model, prompt, record["seed"])
+
+    try:
+        record["raw"] = call_with_retries(call, max_retries=max_retries, retry_backoff=retry_backoff)
+        record.update(parse(record["raw"]))
+    except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
+        record["error"] = f"{type(error).__name__}: {error}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
+    return record
+
+
+def _open_checkpoint(
+    path: str | os.PathLike[str], plan: _Plan, arguments: Mapping[str, Any]
+) -> tuple[Checkpoint, dict[int, dict[str, Any]]]:
+    """The checkpoint of this call (its key covers every argument that changes the rows) and its saved rows."""
+    key = {
+        "prompts": _digest(plan.texts),
+        "n": arguments["n"],
+        "seed": arguments["seed"],
+        "labels": _digest(arguments["labels"]),
+        "conditions": _digest(arguments["conditions"]),
+        "parent_ids": _digest(arguments["parent_ids"]),
+        "method": arguments["method"],
+        "round": arguments["generation_round"],
+        "model": plan.identity,
+        "model_params": _digest(plan.model_params),
+    }
+    store = Checkpoint(path, key)
+    return store, store.load()
+
+
+def _run_rows(
+    run: Callable[[int], dict[str, Any]],
+    rows: Sequence[int],
+    results: list[dict[str, Any] | None],
+    store: Checkpoint | None,
+    max_concurrency: int,
+    bar: Any,
+) -> None:
+    """Run ``rows`` on ``max_concurrency`` threads, filling ``results`` (and the checkpoint) as each finishes."""
+    with ThreadPoolExecutor(max_workers=max_concurrency) as pool:
+        futures = {pool.submit(run, row): row for row in rows}
         try:
             for future in as_completed(futures):
                 row = futures[future]
@@ -218,14 +311,6 @@ def generate(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start no new calls
             raise
-
-    records = make_records(results)  # type: ignore[arg-type]
-    if records["error"].notna().all():
-        raise GenerationError(
-            f"All {len(records)} generations failed; the first error was: {records['error'].iloc[0]}",
-            records,
-        )
-    return records
 
 
 def _is_plain(value: Any) -> bool:
