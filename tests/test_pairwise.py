@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from synthlab.evaluation.pairwise import (
-    constrain_to_choices,
+    choice_schema,
     gold_agreement,
     judge_pair,
     judge_pairs,
@@ -16,6 +16,7 @@ from synthlab.evaluation.pairwise import (
     shuffled_pairs,
     verdict_parser,
 )
+from synthlab.llm.chat import constrain
 from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import EchoSeedModel, ScriptedModel
 
@@ -162,6 +163,6 @@ def test_the_embedded_judge_answers_both_orders():
 
 def test_only_the_embedded_model_is_grammar_constrained():
     fake = ScriptedModel(answers={})
-    assert constrain_to_choices(fake) is fake
-    bound = constrain_to_choices(ChatLocalLlama(cache=False), ("A", "B", "tie"))
+    assert constrain(fake, choice_schema()) is fake
+    bound = constrain(ChatLocalLlama(cache=False), choice_schema(("A", "B", "tie")))
     assert bound.kwargs["response_format"]["schema"] == {"type": "string", "enum": ["A", "B", "tie"]}

@@ -1,5 +1,5 @@
 """Label answers from a chat model: the labelling prompt, parsing a reply into one label, and
-constraining the embedded model's reply to the label set.
+the JSON schema of a reply that names one label (for :func:`synthlab.llm.chat.constrain`).
 
 Shared by the LLM annotator (:mod:`synthlab.annotation.llm`), the LLM judge
 (:mod:`synthlab.evaluation.judge`) and the label self-check of chains. Taught in
@@ -14,13 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
-from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.core.records import require_column
-from synthlab.llm.local import ChatLocalLlama
 
-__all__ = ["JUDGE_PROMPT", "check_labelling_input", "constrain_to_labels", "label_parser"]
+__all__ = ["JUDGE_PROMPT", "check_labelling_input", "label_parser", "label_schema"]
 
 JUDGE_PROMPT = ChatPromptTemplate.from_messages(
     [
@@ -49,13 +47,10 @@ def label_parser(labels: Sequence[str]) -> Callable[[str], dict[str, Any]]:
     return parse
 
 
-def constrain_to_labels(model: BaseChatModel, labels: Sequence[str]) -> Any:
-    """The embedded model bound to llama.cpp's JSON-schema grammar ``{"label": one of labels}``;
-    any other backend unchanged (its free-text answers go through :func:`label_parser`)."""
-    if isinstance(model, ChatLocalLlama):
-        schema = {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
-        return model.bind(response_format={"type": "json_object", "schema": schema})
-    return model
+def label_schema(labels: Sequence[str]) -> dict[str, Any]:
+    """The JSON schema of a reply ``{"label": one of labels}``, which :func:`label_parser` reads (as it reads the
+    free text of a backend that :func:`synthlab.llm.chat.constrain` leaves unconstrained)."""
+    return {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
 
 
 def check_labelling_input(frame: pd.DataFrame, labels: Sequence[str], *, text_col: str = "text") -> None:

@@ -31,12 +31,13 @@ from sklearn.metrics import pairwise_distances
 from synthlab.annotation.labels import (
     JUDGE_PROMPT,
     check_labelling_input,
-    constrain_to_labels,
     label_parser,
+    label_schema,
 )
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.results import RoundsResult
 from synthlab.core.selection import vote_k
+from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate, model_name
 from synthlab.llm.local import ChatLocalLlama
 
@@ -150,7 +151,7 @@ def llm_annotate(
     if frame.empty:
         return annotated.assign(llm_label=None, llm_confidence=None, llm_error=None)
     with_logprobs = confidence and isinstance(model, ChatLocalLlama)
-    bound = constrain_to_labels(model, labels)
+    bound = constrain(model, label_schema(labels))
     runnable = _KeepMetadata(bound.bind(logprobs=True, top_logprobs=TOP_LOGPROBS) if with_logprobs else bound, model)
     parse_label = label_parser(labels)
 

@@ -39,8 +39,8 @@ from synthlab.annotation.llm import llm_annotate
 from synthlab.core.classifiers import check_labelled_frame, train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.steps import split_by_reason
+from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
-from synthlab.llm.local import ChatLocalLlama
 
 __all__ = [
     "RATER_PROMPT",
@@ -295,16 +295,13 @@ def parse_score(output: str, low: int = SCORE_RANGE[0], high: int = SCORE_RANGE[
     raise ValueError(f"no score between {low} and {high} in {output[:60]!r}")
 
 
-def _constrain_to_scores(model: BaseChatModel, low: int, high: int) -> Any:
-    """The embedded model bound to the grammar ``{"score": low..high}``; other backends unchanged."""
-    if isinstance(model, ChatLocalLlama):
-        schema = {
-            "type": "object",
-            "properties": {"score": {"type": "integer", "enum": list(range(low, high + 1))}},
-            "required": ["score"],
-        }
-        return model.bind(response_format={"type": "json_object", "schema": schema})
-    return model
+def _score_schema(low: int, high: int) -> dict[str, Any]:
+    """The JSON schema of a reply ``{"score": low..high}``."""
+    return {
+        "type": "object",
+        "properties": {"score": {"type": "integer", "enum": list(range(low, high + 1))}},
+        "required": ["score"],
+    }
 
 
 def rate_labels(
@@ -331,7 +328,7 @@ def rate_labels(
     prompts = [prompt.invoke({"text": text, "label": label}) for text, label in zip(frame[text_col], frame[label_col])]
     try:
         rated = generate(
-            _constrain_to_scores(model, low, high),
+            constrain(model, _score_schema(low, high)),
             prompts,
             seed=seed,
             parse=parse_score,

@@ -2,8 +2,9 @@
 and its picks are compared with the intended or gold labels.
 
 With the embedded model the answer is constrained by llama.cpp's JSON-schema grammar to one of the labels
-(:func:`synthlab.annotation.labels.constrain_to_labels`), so every answer parses; other backends answer in
-free text, from which the first label named is taken (or the row records a parse error). Run it on real,
+(:func:`synthlab.llm.chat.constrain` with :func:`synthlab.annotation.labels.label_schema`), so every answer
+parses; other backends answer in free text, from which the first label named is taken (or the row records a
+parse error). Run it on real,
 gold-labelled text first: its agreement there says how far the judge can be trusted on synthetic text.
 Taught in ``notebooks/20_direct_evaluation.ipynb``.
 """
@@ -16,8 +17,9 @@ from typing import Any
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
-from synthlab.annotation.labels import JUDGE_PROMPT, check_labelling_input, constrain_to_labels, label_parser
+from synthlab.annotation.labels import JUDGE_PROMPT, check_labelling_input, label_parser, label_schema
 from synthlab.core.records import require_column
+from synthlab.llm.chat import constrain
 from synthlab.llm.generate import generate
 
 __all__ = ["judge_agreement", "judge_labels"]
@@ -41,7 +43,7 @@ def judge_labels(
     listed = ", ".join(labels)
     prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
     verdicts = generate(
-        constrain_to_labels(model, labels),
+        constrain(model, label_schema(labels)),
         prompts,
         seed=seed,
         parse=label_parser(labels),

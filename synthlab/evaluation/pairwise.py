@@ -10,7 +10,7 @@ neither A nor B is recorded as unparseable, never dropped silently. :func:`posit
 (:func:`shuffled_pairs`, :func:`sentiment_pairs`). The verdicts feed :mod:`synthlab.evaluation.ranking`.
 
 Any ``get_chat_model`` backend can judge; the embedded model answers through llama.cpp's
-JSON-schema grammar (:func:`constrain_to_choices`), other backends in free text.
+JSON-schema grammar (:func:`synthlab.llm.chat.constrain` with :func:`choice_schema`), other backends in free text.
 Taught in ``notebooks/23_model_judges.ipynb``.
 """
 
@@ -31,8 +31,8 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.core.records import require_column
 from synthlab.evaluation.human import cohen_kappa, win_rate
+from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
-from synthlab.llm.local import ChatLocalLlama
 
 __all__ = [
     "CHOICES",
@@ -42,7 +42,7 @@ __all__ = [
     "SENTIMENT_QUESTION",
     "SWAPPED",
     "check_pairs",
-    "constrain_to_choices",
+    "choice_schema",
     "gold_agreement",
     "judge_pair",
     "judge_pairs",
@@ -107,14 +107,11 @@ def verdict_parser(choices: Sequence[str] = CHOICES) -> Callable[[str], dict[str
     return parse
 
 
-def constrain_to_choices(model: BaseChatModel, choices: Sequence[str] = CHOICES) -> Any:
-    """The embedded model bound to llama.cpp's JSON-schema grammar for one bare string of ``choices``
-    (``"A"``: three tokens, where :func:`synthlab.annotation.labels.constrain_to_labels`' ``{"label": "A"}`` object
-    takes about sixteen); any other backend unchanged (its free text goes through :func:`verdict_parser`)."""
-    if isinstance(model, ChatLocalLlama):
-        schema = {"type": "string", "enum": list(choices)}
-        return model.bind(response_format={"type": "json_object", "schema": schema})
-    return model
+def choice_schema(choices: Sequence[str] = CHOICES) -> dict[str, Any]:
+    """The JSON schema of a verdict: one bare string of ``choices`` (``"A"``: three tokens, where
+    :func:`synthlab.annotation.labels.label_schema`'s ``{"label": "A"}`` object takes about sixteen), which
+    :func:`verdict_parser` reads, as it reads an unconstrained backend's free text."""
+    return {"type": "string", "enum": list(choices)}
 
 
 def check_pairs(pairs: pd.DataFrame, *, question_col: str, a_col: str, b_col: str) -> None:
@@ -173,7 +170,7 @@ def judge_pairs(
     ]
     try:
         replies = generate(
-            constrain_to_choices(model, choices),
+            constrain(model, choice_schema(choices)),
             prompts,
             seed=seed,
             parse=verdict_parser(choices),

@@ -27,10 +27,11 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.annotation.labels import check_labelling_input, constrain_to_labels, label_parser
+from synthlab.annotation.labels import check_labelling_input, label_parser, label_schema
 from synthlab.core.parsing import clean_text, parse_list, parse_title, strip_chatter
 from synthlab.core.records import make_records, new_id, require_column
 from synthlab.generation.prompts import TaskSpec, format_conditions, label_schedule, task_template
+from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
 
 __all__ = ["ASPECTS", "CHECK", "STEPS", "TITLE", "extract_title", "parse_aspects", "review_chain", "self_check"]
@@ -125,7 +126,7 @@ def self_check(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Ask ``model`` which of ``task``'s labels each text has (the chain's step 4; run it on any
     generated set to compare). With the embedded model the answer is constrained to the labels
-    (:func:`synthlab.annotation.labels.constrain_to_labels`).
+    (:func:`synthlab.llm.chat.constrain` with :func:`synthlab.annotation.labels.label_schema`).
 
     Returns ``(checked, checks)``: ``checked`` is ``frame`` plus ``check_label`` (the label the
     model named, ``None`` where the check failed) and ``check_agrees`` (``True``/``False`` against
@@ -148,7 +149,7 @@ def self_check(
     }
     prompts = [CHECK.invoke({**bound, "text": text}) for text in frame[text_col]]
     checks = generate(
-        constrain_to_labels(model, names),
+        constrain(model, label_schema(names)),
         prompts,
         labels=frame[label_col].tolist(),
         parent_ids=frame["id"].tolist() if "id" in frame else None,

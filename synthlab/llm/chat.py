@@ -14,11 +14,12 @@ from typing import Any, Literal
 
 from langchain_core.caches import BaseCache
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
 
 from synthlab.llm.cache import get_cache
-from synthlab.llm.local import ChatLocalLlama
+from synthlab.llm.local import ChatLocalLlama, json_schema_format
 
-__all__ = ["BACKENDS", "get_chat_model"]
+__all__ = ["BACKENDS", "constrain", "get_chat_model"]
 
 BACKENDS = ("local", "openai", "ollama")
 
@@ -83,3 +84,15 @@ def get_chat_model(
             raise ValueError("The 'ollama' backend needs model='<name>' (for example model='smollm2:135m').")
         return ChatOllama(cache=cache_arg, **params)
     raise ValueError(f"Unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+
+
+def constrain(model: BaseChatModel, schema: dict[str, Any]) -> BaseChatModel | Runnable:
+    """``model`` bound to a grammar that makes every reply a JSON value of ``schema``, where the backend decodes
+    under one (the embedded model, through llama.cpp's JSON-schema grammar); any other backend unchanged, so its
+    free-text reply goes to the caller's parser, which must read both.
+
+    >>> constrain(get_chat_model("local"), {"type": "string", "enum": ["A", "B"]})   # doctest: +SKIP
+    """
+    if isinstance(model, ChatLocalLlama):
+        return model.bind(response_format=json_schema_format(schema))
+    return model

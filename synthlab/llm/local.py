@@ -116,7 +116,9 @@ def json_schema_format(schema: dict[str, Any] | type[BaseModel] | type) -> dict[
     ``generate(model.bind(response_format=json_schema_format(Review)), prompts, parse=parse_json)``
     (taught in ``notebooks/00_quickstart.ipynb``); :meth:`ChatLocalLlama.with_structured_output`
     uses it and parses into objects."""
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
+    if isinstance(schema, dict) and "title" not in schema:
+        json_schema = schema  # a bare JSON schema (a string enum, an object without a title) is used as it is
+    elif isinstance(schema, type) and issubclass(schema, BaseModel):
         json_schema = schema.model_json_schema()
     elif isinstance(schema, type) and issubclass(schema, BaseModelV1):
         json_schema = schema.schema()
