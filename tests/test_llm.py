@@ -14,8 +14,9 @@ from synthlab.core.parsing import parse_json
 from synthlab.llm.cache import SQLiteCache
 from synthlab.llm.chat import get_chat_model
 from synthlab.llm.generate import GenerationError, generate, model_name
+from synthlab.llm.llama_io import json_schema_format, reply_logprobs
 from synthlab.llm.loading import embedded_model_path
-from synthlab.llm.local import ChatLocalLlama, _token_logprobs, json_schema_format
+from synthlab.llm.local import ChatLocalLlama
 
 
 def test_the_model_file_comes_from_the_installed_package():
@@ -119,7 +120,7 @@ def test_token_log_probabilities(local_model):
 
 
 class ByteLlama:
-    """What _token_logprobs reads of a llama_cpp.Llama after a completion: a 2-token prompt, then the three
+    """What reply_logprobs reads of a llama_cpp.Llama after a completion: a 2-token prompt, then the three
     byte tokens of one emoji (the last sampled at max_tokens, so never evaluated)."""
 
     pieces = {0: b"<s>", 1: b"Hi", 2: b"\xf0\x9f", 3: b"\x8e", 4: b"\x89", 5: b"\x8f", 6: b"!"}
@@ -146,7 +147,7 @@ def test_byte_tokens_keep_their_bytes_and_their_alternatives():
     llama = ByteLlama()
     last = float(np.log(0.8))
     sampled = [{"logprob": 0.0}, {"logprob": 0.0}, {"logprob": last}]  # only the last one's value is read
-    content = _token_logprobs(llama, 2, sampled, 3)["content"]
+    content = reply_logprobs(llama, 2, sampled, 3)["content"]
     assert [t["bytes"] for t in content] == [[0xF0, 0x9F], [0x8E], [0x89]]
     assert bytes(b for t in content for b in t["bytes"]).decode("utf-8") == "\N{PARTY POPPER}"
     assert content[0]["token"] == "\\xf0\\x9f"

@@ -17,7 +17,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
 from synthlab.llm.cache import get_cache
-from synthlab.llm.local import ChatLocalLlama, json_schema_format
+from synthlab.llm.llama_io import json_schema_format
+from synthlab.llm.local import ChatLocalLlama
 
 __all__ = ["BACKENDS", "constrain", "get_chat_model"]
 

@@ -20,111 +20,21 @@ from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
-    ChatMessage,
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
-from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field, field_validator
 from pydantic.v1 import BaseModel as BaseModelV1
 
 from synthlab.llm.batching import (
     BatchRequest,
 )
+from synthlab.llm.llama_io import json_schema_format, reply_logprobs, to_llama_messages, usage_metadata
 from synthlab.llm.loading import LoadedModel, embedded_model_path, load_model
 
-__all__ = ["ChatLocalLlama", "json_schema_format"]
-
-
-def _text_content(message: BaseMessage) -> str:
-    if isinstance(message.content, str):
-        return message.content
-    parts = []
-    for block in message.content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(block["text"])
-        else:
-            raise ValueError(
-                f"The local model reads text only; got a {block.get('type', type(block).__name__)!r} "
-                "content block. Send plain text, or use a multimodal backend."
-            )
-    return "".join(parts)
-
-
-def _to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    roles = {"system": "system", "human": "user", "ai": "assistant"}
-    converted = []
-    for message in messages:
-        if isinstance(message, ChatMessage):
-            role = message.role
-        elif message.type in roles:
-            role = roles[message.type]
-        else:
-            raise ValueError(
-                f"The local model does not take {message.type!r} messages (no tool calling); "
-                "use system, human and AI messages."
-            )
-        converted.append({"role": role, "content": _text_content(message)})
-    return converted
-
-
-def _token_logprobs(llama: Any, n_prompt: int, sampled: list[dict[str, Any]], top: int) -> dict[str, Any]:
-    """The reply's token log-probabilities in OpenAI's layout, read from the logits llama.cpp kept for every
-    position (call under the model's lock, right after the completion). Each token carries its ``bytes``, as
-    OpenAI's ``logprobs.content[].bytes`` does: a character split over several tokens (an emoji, an accent,
-    a non-Latin script) has no text of its own, so its ``token`` text shows the bytes escaped and only the
-    bytes of all tokens join into the reply. ``top_logprobs`` are the ``top`` most likely distinct token ids.
-    ``sampled`` is llama-cpp-python's own list, used for the reported log-probabilities only."""
-    rows = np.array(llama.scores[n_prompt - 1 : n_prompt - 1 + len(sampled)], dtype=np.float64)
-    shifted = rows - rows.max(axis=1, keepdims=True)
-    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    ids = llama.input_ids[n_prompt : llama.n_tokens].tolist()[: len(sampled)]
-    if len(ids) < len(sampled):  # a reply cut by max_tokens: its last token was sampled but never evaluated
-        ids.append(int(np.abs(log_softmax[len(ids)] - sampled[len(ids)]["logprob"]).argmin()))
-
-    def entry(token: int, logprob: float) -> dict[str, Any]:
-        piece = llama.detokenize([token])
-        return {"token": piece.decode("utf-8", errors="backslashreplace"), "bytes": list(piece), "logprob": logprob}
-
-    content = []
-    for position, token in enumerate(ids):
-        best = np.argsort(-log_softmax[position], kind="stable")[:top]
-        content.append(
-            entry(token, float(log_softmax[position, token]))
-            | {"top_logprobs": [entry(int(other), float(log_softmax[position, other])) for other in best]}
-        )
-    return {"content": content}
-
-
-def _usage(usage: dict[str, int] | None) -> UsageMetadata | None:
-    if not usage:
-        return None
-    return UsageMetadata(
-        input_tokens=usage["prompt_tokens"],
-        output_tokens=usage["completion_tokens"],
-        total_tokens=usage["prompt_tokens"] + usage["completion_tokens"],
-    )
-
-
-def json_schema_format(schema: dict[str, Any] | type[BaseModel] | type) -> dict[str, Any]:
-    """The ``response_format`` that makes llama.cpp's grammar follow ``schema`` (a pydantic model,
-    TypedDict or JSON schema). Bind it to keep plain-text replies that are valid JSON, for example
-    ``generate(model.bind(response_format=json_schema_format(Review)), prompts, parse=parse_json)``
-    (taught in ``notebooks/00_quickstart.ipynb``); :meth:`ChatLocalLlama.with_structured_output`
-    uses it and parses into objects."""
-    if isinstance(schema, dict) and "title" not in schema:
-        json_schema = schema  # a bare JSON schema (a string enum, an object without a title) is used as it is
-    elif isinstance(schema, type) and issubclass(schema, BaseModel):
-        json_schema = schema.model_json_schema()
-    elif isinstance(schema, type) and issubclass(schema, BaseModelV1):
-        json_schema = schema.schema()
-    else:
-        json_schema = convert_to_json_schema(schema)
-    return {"type": "json_object", "schema": json_schema}
+__all__ = ["ChatLocalLlama"]
 
 
 class ChatLocalLlama(BaseChatModel):
@@ -260,7 +170,7 @@ class ChatLocalLlama(BaseChatModel):
                 # Call-time values pass the same validators as the constructor's.
                 type(self).__pydantic_validator__.validate_assignment(settings, name, value)
         request: dict[str, Any] = {
-            "messages": _to_llama_messages(messages),
+            "messages": to_llama_messages(messages),
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
@@ -289,7 +199,7 @@ class ChatLocalLlama(BaseChatModel):
         (what counts against ``n_ctx``; the reply's ``max_tokens`` come on top)."""
         if tools:
             raise ValueError("ChatLocalLlama has no tool calling; count the messages without tools")
-        return len(self._model_for({}).prompt_tokens(_to_llama_messages(messages)))
+        return len(self._model_for({}).prompt_tokens(to_llama_messages(messages)))
 
     def get_num_tokens(self, text: str) -> int:
         """The number of tokens of ``text`` in this model's vocabulary (no chat template)."""
@@ -300,7 +210,7 @@ class ChatLocalLlama(BaseChatModel):
         one forward pass (teacher forcing, logits before temperature; the same blockwise evaluation
         as generation). SuperGen's signal, see :mod:`synthlab.curation.likelihood`."""
         loaded = self._model_for({"logprobs": True})  # the instance that keeps every position's logits
-        llama_messages = _to_llama_messages(messages)
+        llama_messages = to_llama_messages(messages)
         llama = loaded.llama
         answer = llama.tokenize(text.encode(), add_bos=False, special=False)
         with loaded.lock:
@@ -333,7 +243,7 @@ class ChatLocalLlama(BaseChatModel):
             response = loaded.llama.create_chat_completion(**request)
             choice = response["choices"][0]
             sampled = (choice.get("logprobs") or {}).get("content")
-            logprobs = _token_logprobs(loaded.llama, n_prompt, sampled, request["top_logprobs"]) if sampled else None
+            logprobs = reply_logprobs(loaded.llama, n_prompt, sampled, request["top_logprobs"]) if sampled else None
         return self._chat_result(
             request,
             choice["message"].get("content") or "",
@@ -367,7 +277,7 @@ class ChatLocalLlama(BaseChatModel):
         metadata = self._metadata(request, finish_reason)
         if logprobs:
             metadata["logprobs"] = logprobs
-        message = AIMessage(content=text, response_metadata=metadata, usage_metadata=_usage(usage))
+        message = AIMessage(content=text, response_metadata=metadata, usage_metadata=usage_metadata(usage))
         return ChatResult(generations=[ChatGeneration(message=message, generation_info=metadata)])
 
     def _stream(
