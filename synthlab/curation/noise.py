@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 import synthlab.core.data as datasets
 from synthlab.core.classifiers import stratified_sample, train_and_test
+from synthlab.core.plots import curves_with_references
 from synthlab.core.records import require_column
 
 __all__ = [
@@ -185,18 +186,10 @@ def plot_removal_curves(
     """One accuracy-vs-share-removed line per detector (``curves`` maps its name to a
     :func:`removal_curve` frame), with optional horizontal lines for the noisy baseline and the
     clean ceiling."""
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.5, 4))
-    for name, curve in curves.items():
-        axes.plot(curve["share_removed"] * 100, curve["accuracy"], marker="o", label=name)
-    if baseline is not None:
-        axes.axhline(baseline, color="grey", linestyle=":", label="noisy baseline (nothing removed)")
-    if ceiling is not None:
-        axes.axhline(ceiling, color="black", linestyle="--", label="clean ceiling (true labels)")
-    axes.set_xlabel("share of training rows removed (%)")
-    axes.set_ylabel("test accuracy")
-    axes.set_title(title)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    return figure
+    return curves_with_references(
+        {name: curve.assign(percent_removed=curve["share_removed"] * 100) for name, curve in curves.items()},
+        x="percent_removed",
+        xlabel="share of training rows removed (%)",
+        title=title,
+        references={"noisy baseline (nothing removed)": baseline, "clean ceiling (true labels)": ceiling},
+    )

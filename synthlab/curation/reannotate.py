@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from synthlab.annotation.store import DISCARD, SKIP, LabelStore, check_annotation_frame, plain_value
 from synthlab.core.classifiers import check_labelled_frame, train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
+from synthlab.core.plots import curves_with_references
 from synthlab.core.records import require_column
 from synthlab.core.steps import split_by_reason
 
@@ -195,31 +196,12 @@ def plot_reannotation_curves(
     """One line per curve name and mode (the mean over repeated rows, with a min-max band when a
     :func:`reannotation_curve` frame holds several runs, e.g. random orders with several seeds), with
     the noisy baseline and the clean ceiling as horizontal lines."""
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(9, 4))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for number, (name, curve) in enumerate(curves.items()):
-        color = colors[number % len(colors)]  # one color per order, one line style per mode
-        for mode, runs in curve.groupby("mode", sort=False):
-            stats = runs.groupby("budget")["accuracy"].agg(["mean", "min", "max"])
-            axes.plot(
-                stats.index,
-                stats["mean"],
-                marker="o",
-                color=color,
-                label=f"{name}, {mode}",
-                linestyle="-" if mode == "replace" else "--",
-            )
-            if (runs.groupby("budget").size() > 1).any():
-                axes.fill_between(stats.index, stats["min"], stats["max"], color=color, alpha=0.12)
-    if baseline is not None:
-        axes.axhline(baseline, color="grey", linestyle=":", label="noisy baseline (no labels spent)")
-    if ceiling is not None:
-        axes.axhline(ceiling, color="black", linestyle="-.", label="clean ceiling (every label true)")
-    axes.set_xlabel("human labels spent")
-    axes.set_ylabel("test accuracy")
-    axes.set_title(title)
-    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    figure.tight_layout()
-    return figure
+    return curves_with_references(
+        curves,
+        x="budget",
+        xlabel="human labels spent",
+        title=title,
+        style_by="mode",
+        references={"noisy baseline (no labels spent)": baseline, "clean ceiling (every label true)": ceiling},
+        legend_outside=True,
+    )

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from synthlab.core.classifiers import check_labelled_frame, train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
+from synthlab.core.plots import curves_with_references
 
 __all__ = [
     "MIN_EFFECTIVE_SHARE",
@@ -254,20 +255,16 @@ def plot_reweighting_history(
     references: dict[str, float] | None = None,
     title: str = "Test accuracy per re-weighting iteration",
 ) -> Figure:
-    """Test accuracy against the iteration (0 = uniform weights), with a dashed horizontal line per
+    """Test accuracy against the iteration (0 = uniform weights), with a horizontal line per
     named reference accuracy (for example the clean ceiling or a hard filter)."""
-    import matplotlib.pyplot as plt
-
     if "accuracy" not in history.columns:
         raise KeyError("history has no 'accuracy' column; run noise_robust_weights(..., test=test_frame)")
-    figure, axes = plt.subplots(figsize=(6.5, 4))
-    axes.plot(history["iteration"], history["accuracy"], marker="o", label="re-weighted training")
-    for position, (name, accuracy) in enumerate((references or {}).items(), start=1):
-        axes.axhline(accuracy, linestyle="--", color=f"C{position}", label=f"{name} ({accuracy:.3f})")
-    axes.set_xticks(history["iteration"])
-    axes.set_xlabel("re-weighting iteration (0 = uniform weights)")
-    axes.set_ylabel("test accuracy")
-    axes.set_title(title)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
+    figure = curves_with_references(
+        {"re-weighted training": history},
+        x="iteration",
+        xlabel="re-weighting iteration (0 = uniform weights)",
+        title=title,
+        references=references,
+    )
+    figure.axes[0].set_xticks(history["iteration"])
     return figure
