@@ -18,6 +18,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 
 from synthlab.core.parsing import strip_chatter
+from synthlab.generation.prompts import label_schedule
 from synthlab.llm.generate import generate
 
 __all__ = ["ATTRIBUTES", "LABEL_ONLY", "LABELS", "SYSTEM", "WITH_ATTRIBUTES", "generate_reviews", "review_prompts"]
@@ -67,15 +68,13 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 def review_prompts(
     n: int, *, labels: Sequence[str] = LABELS, attributes: bool = False, seed: int = 0
 ) -> tuple[list[PromptValue], list[str], list[dict[str, Any]]]:
-    """``n`` prompts cycling through ``labels`` (balanced when ``n`` is a multiple of their number),
+    """``n`` prompts cycling through ``labels`` (:func:`synthlab.generation.prompts.label_schedule`),
     with their labels and condition values; with ``attributes=True`` each prompt also gets a
     genre, aspect and style drawn with ``seed`` from :data:`ATTRIBUTES`."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1; got {n}")
     rng = random.Random(seed)
     prompts, chosen, conditions = [], [], []
-    for index in range(n):
-        condition: dict[str, Any] = {"label": labels[index % len(labels)]}
+    for label in label_schedule(n, labels):
+        condition: dict[str, Any] = {"label": label}
         if attributes:
             condition |= {name: rng.choice(values) for name, values in ATTRIBUTES.items()}
         template = WITH_ATTRIBUTES if attributes else LABEL_ONLY
