@@ -8,10 +8,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from synthlab.core.classifiers import train_and_test
+from synthlab.generation.demo_rounds import demo_rounds
 from synthlab.generation.demos import (
     copy_scores,
     demo_parser,
-    demo_rounds,
     fit_demos_to_context,
     generate_with_demos,
     helpfulness,

@@ -14,8 +14,8 @@ fills ``e_demo``.
   llama.cpp reuses the evaluated demo prefix; demos that overflow the context window are dropped
   from the end with a warning (:func:`fit_demos_to_context`). Each row's ``params`` records the
   ids and texts of its demos, so the copy rate (:func:`copy_scores`) can be read off the rows.
-- Rounds (:func:`demo_rounds`): select, generate, add to the synthetic training set, retrain the
-  small classifier and score it on real test data, round after round.
+- Rounds (:func:`synthlab.generation.demo_rounds.demo_rounds`): select, generate, add to the synthetic
+  training set, retrain the small classifier and score it on real test data, round after round.
 
 >>> demos = select_demos(seed_rows, 2, "vote-k")                        # doctest: +SKIP
 >>> rows = generate_with_demos(model, TaskSpec(), demos, 16, seed=0)   # doctest: +SKIP
@@ -34,14 +34,12 @@ import numpy as np
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
-from synthlab.core.classifiers import TrainTestResult, train_and_test
+from synthlab.core.classifiers import train_and_test
 from synthlab.core.parsing import clean_text
 from synthlab.core.records import require_column
-from synthlab.core.results import RoundsResult
 from synthlab.core.selection import tfidf_vectors, vote_k
 from synthlab.core.text import max_rouge_l
 from synthlab.curation.filters import drop_exact_duplicates, drop_malformed
-from synthlab.evaluation.downstream import oracle_agreement
 from synthlab.generation.prompts import TaskSpec, build_prompts
 from synthlab.llm.generate import generate
 
@@ -49,7 +47,6 @@ __all__ = [
     "STRATEGIES",
     "copy_scores",
     "demo_parser",
-    "demo_rounds",
     "fit_demos_to_context",
     "generate_with_demos",
     "helpfulness",
@@ -338,102 +335,3 @@ def copy_scores(records: pd.DataFrame) -> pd.Series:
             )
         scores.append(max_rouge_l([text], demos)[0] if isinstance(text, str) else np.nan)
     return pd.Series(scores, index=records.index, name="copy_score", dtype=float)
-
-
-def demo_rounds(
-    model: BaseChatModel,
-    task: TaskSpec,
-    pool: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    strategy: str,
-    rounds: int = 2,
-    n_per_round: int = 8,
-    k_per_label: int = 2,
-    validation: pd.DataFrame | None = None,
-    oracle: TrainTestResult | None = None,
-    seed: int = 0,
-    parse: Parser | None = None,
-    text_col: str = "text",
-    label_col: str = "label",
-    progress: bool = True,
-) -> RoundsResult:
-    """G5 at a fixed budget: each round selects ``k_per_label`` demos per label from ``pool`` by
-    ``strategy``, generates ``n_per_round`` rows with them (one demo set per round), adds the
-    well-formed rows to the synthetic training set and scores a classifier trained on it on
-    ``test``. ``"nearest"`` anchors each round on a text drawn from ``validation``;
-    ``"feedback"`` starts at random from ``pool`` and from round 2 feeds back the most helpful
-    synthetic rows so far (ProGen). Generation seeds depend on the round only, so strategies
-    differ by their demos alone.
-
-    Returns ``(table, rows)``: one table row per round (``selected_by``, ``generated``,
-    ``well_formed``, ``train_rows``, ``accuracy``, ``macro_f1``, ``mean_copy_score``, ``copy_rate``
-    and, with an ``oracle``, ``oracle_agreement`` of the round's rows; accuracy is NaN while the
-    well-formed rows hold one label only) and every generated row (``round`` set, selection and
-    demos in ``params``).
-    """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"Unknown strategy {strategy!r}; use one of {list(STRATEGIES)}")
-    if rounds < 1 or n_per_round < len(task.labels):
-        raise ValueError(
-            f"need rounds >= 1 and n_per_round >= {len(task.labels)} (one row per label); "
-            f"got rounds={rounds}, n_per_round={n_per_round}"
-        )
-    if strategy in ("nearest", "feedback") and (validation is None or validation.empty):
-        raise ValueError(f"strategy {strategy!r} needs validation=, real labelled rows (anchors / feedback)")
-    batches, kept, history = [], [], []
-    for round_ in range(1, rounds + 1):
-        how = "random" if strategy == "feedback" and round_ == 1 else strategy
-        source = pool
-        if how == "feedback":
-            source = pd.concat(kept).rename(columns={"text": text_col, "label": label_col})
-        anchor = None
-        if how == "nearest":
-            anchor = validation[text_col].iloc[int(np.random.default_rng(seed + round_).integers(len(validation)))]
-        demos = select_demos(
-            source,
-            k_per_label,
-            how,
-            labels=task.labels,
-            anchor=anchor,
-            validation=validation,
-            seed=seed + round_ - 1,
-            text_col=text_col,
-            label_col=label_col,
-        )
-        rows = generate_with_demos(
-            model,
-            task,
-            demos,
-            n_per_round,
-            seed=seed + (round_ - 1) * n_per_round,
-            parse=parse,
-            method=f"demos:{strategy}",
-            generation_round=round_,
-            params={"selection": how, "anchor": anchor},
-            text_col=text_col,
-            label_col=label_col,
-            progress=progress,
-        )
-        batches.append(rows)
-        kept.append(drop_malformed(rows)[0])
-        train = pd.concat(kept).rename(columns={"text": text_col, "label": label_col})
-        trainable = train[label_col].nunique() >= 2
-        result = train_and_test(train, test, text_col=text_col, label_col=label_col, seed=seed) if trainable else None
-        copies = copy_scores(kept[-1]) if len(kept[-1]) else pd.Series(dtype=float)
-        entry = {
-            "strategy": strategy,
-            "round": round_,
-            "selected_by": how,
-            "generated": len(rows),
-            "well_formed": len(kept[-1]) / len(rows),
-            "train_rows": len(train),
-            "accuracy": result.accuracy if result else np.nan,
-            "macro_f1": result.macro_f1 if result else np.nan,
-            "mean_copy_score": copies.mean(),
-            "copy_rate": (copies >= 0.7).mean() if len(copies) else np.nan,
-        }
-        if oracle is not None:
-            entry["oracle_agreement"] = oracle_agreement(oracle, kept[-1])["agreement"] if len(kept[-1]) else np.nan
-        history.append(entry)
-    return RoundsResult(pd.DataFrame(history), pd.concat(batches, ignore_index=True))
