@@ -33,15 +33,8 @@ from synthlab.curation.filters import (
 from synthlab.evaluation.diversity import distinct_n, self_bleu, vendi_score
 from synthlab.generation.tasks import review_prompts
 from synthlab.llm.generate import generate
-from synthlab.workflows.scale import (
-    build_model,
-    filter_on_ray,
-    generate_on_ray,
-    init_ray,
-    metrics_on_ray,
-    to_dataset,
-    to_records,
-)
+from synthlab.workflows.ray_data import init_ray, to_dataset, to_records
+from synthlab.workflows.scale import build_model, filter_on_ray, generate_on_ray, metrics_on_ray
 
 STEPS = [
     drop_malformed,

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from langchain_core.messages import HumanMessage
 
+import synthlab.workflows.ray_data as ray_data
 import synthlab.workflows.scale as scale
 from synthlab.core.records import make_records
 from synthlab.core.steps import run_filters
@@ -30,7 +31,7 @@ COMPARED = ["text", "label", "method", "prompt", "params", "seed", "round", "err
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")
-    scale.init_ray(num_cpus=2, log_to_driver=False)
+    ray_data.init_ray(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -47,7 +48,7 @@ def _same_rows(ray_rows: pd.DataFrame, local_rows: pd.DataFrame) -> None:
 def test_missing_ray_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"pip install 'synthlab\[ray\]'"):
-        scale.require_ray()
+        ray_data.require_ray()
     with pytest.raises(ImportError, match=r"synthlab\[ray\]"):
         scale.generate_on_ray(("local", {}), ["a prompt"])
 
@@ -92,7 +93,7 @@ def test_ray_generation_equals_local_generation(local_ray):
     dataset = scale.generate_on_ray(
         EchoSeedModel, prompts, n=2, seed=5, labels=labels, conditions=conditions, batch_size=2, generation_round=2
     )
-    ray_rows = scale.to_records(dataset)
+    ray_rows = ray_data.to_records(dataset)
     local_rows = generate(
         EchoSeedModel(), prompts, n=2, seed=5, labels=labels, conditions=conditions, generation_round=2, progress=False
     )
@@ -141,9 +142,9 @@ STEPS = [
 
 def test_filters_on_ray_equal_run_filters(local_ray):
     frame = _messy_records()
-    kept, log = scale.filter_on_ray(scale.to_dataset(frame, rows_per_block=3), STEPS)
+    kept, log = scale.filter_on_ray(ray_data.to_dataset(frame, rows_per_block=3), STEPS)
     local_kept, local_log = run_filters(frame, STEPS)
-    _same_rows(scale.to_records(kept), local_kept)
+    _same_rows(ray_data.to_records(kept), local_kept)
     by_id = ["id", "step", "reason"]
     pd.testing.assert_frame_equal(
         log[by_id].sort_values("id").reset_index(drop=True),
@@ -162,27 +163,29 @@ def test_filters_on_ray_equal_run_filters(local_ray):
 
 def test_row_wise_filters_stay_on_ray_and_warn_when_nothing_is_left(local_ray):
     frame = _messy_records()
-    kept, log = scale.filter_on_ray(scale.to_dataset(frame, rows_per_block=4), [drop_malformed])
+    kept, log = scale.filter_on_ray(ray_data.to_dataset(frame, rows_per_block=4), [drop_malformed])
     assert kept.count() == len(frame) - 2 and len(log) == 2
     with pytest.raises(Exception, match="drop_malformed first"):  # a failed row's missing text, as in run_filters
-        scale.filter_on_ray(scale.to_dataset(frame), [partial(drop_by_length, min_words=50)])
+        scale.filter_on_ray(ray_data.to_dataset(frame), [partial(drop_by_length, min_words=50)])
     texts = frame.dropna(subset=["text"])
-    kept, log = scale.filter_on_ray(scale.to_dataset(texts, rows_per_block=4), [drop_refusals, drop_exact_duplicates])
+    kept, log = scale.filter_on_ray(
+        ray_data.to_dataset(texts, rows_per_block=4), [drop_refusals, drop_exact_duplicates]
+    )
     assert log["step"].tolist() == ["drop_refusals", "drop_exact_duplicates"] and kept.count() == len(texts) - 2
-    kept, log = scale.filter_on_ray(scale.to_dataset(texts.iloc[[0, 2]]), [drop_refusals, drop_exact_duplicates])
+    kept, log = scale.filter_on_ray(ray_data.to_dataset(texts.iloc[[0, 2]]), [drop_refusals, drop_exact_duplicates])
     assert log.empty and kept.count() == 2  # nothing removed: an empty log, not a crash
     with pytest.warns(UserWarning, match="removed every row"):
-        kept, log = scale.filter_on_ray(scale.to_dataset(texts), [partial(drop_by_length, min_words=50)])
+        kept, log = scale.filter_on_ray(ray_data.to_dataset(texts), [partial(drop_by_length, min_words=50)])
     assert kept.count() == 0 and len(log) == len(texts)
     with pytest.raises(ValueError, match="steps is empty"):
-        scale.filter_on_ray(scale.to_dataset(frame), [])
+        scale.filter_on_ray(ray_data.to_dataset(frame), [])
 
 
 def test_metrics_on_ray_equal_local_metrics(local_ray):
     frame = _messy_records().dropna(subset=["text"])
     frame["label"] = ["positive", "negative"] * 4 + ["positive"]
     metrics = {"distinct-2": partial(distinct_n, n=2), "self-BLEU": self_bleu}
-    dataset = scale.to_dataset(frame, rows_per_block=3)
+    dataset = ray_data.to_dataset(frame, rows_per_block=3)
     overall = scale.metrics_on_ray(dataset, metrics)
     assert overall.loc[0, "n"] == len(frame)
     assert overall.loc[0, "distinct-2"] == pytest.approx(distinct_n(frame["text"].tolist(), 2))
@@ -200,7 +203,7 @@ def test_metrics_on_ray_equal_local_metrics(local_ray):
 def test_ray_worker_reproduces_the_embedded_model(local_ray):
     params = {"temperature": 0.9, "max_tokens": 12, "cache": False}
     prompts = ["Write a one-line movie review.", "Name a film genre."]
-    ray_rows = scale.to_records(scale.generate_on_ray(("local", params), prompts, n=2, seed=3))
+    ray_rows = ray_data.to_records(scale.generate_on_ray(("local", params), prompts, n=2, seed=3))
     local_rows = generate(scale.build_model(("local", params)), prompts, n=2, seed=3, progress=False)
     _same_rows(ray_rows, local_rows)
 
@@ -220,7 +223,7 @@ def test_local_start_retries_a_missed_deadline():
 
     slow = SlowRay()
     with pytest.warns(UserWarning, match="trying again"):
-        scale._start_local_ray(slow, 2, {})
+        ray_data._start_local_ray(slow, 2, {})
     assert slow.calls == 3
     with pytest.raises(RuntimeError, match="missed Ray's fixed 30 s start deadline 1 times"):
-        scale._start_local_ray(SlowRay(), 2, {}, attempts=1)
+        ray_data._start_local_ray(SlowRay(), 2, {}, attempts=1)

@@ -16,9 +16,10 @@ cluster gives the same rows as a run in one process.
   on one worker per group: a corpus metric is not the mean of its values on blocks.
 
 Ray is an optional extra (``pip install 'synthlab[ray]'``); the core package never imports it.
-:func:`init_ray` starts a local Ray on this machine or joins a cluster by address
-(``init_ray("ray://head:10001")``). Rows come back with a fresh ``id`` and ``created_at`` (as any
-new run does); order them with :func:`to_records`. Taught in ``notebooks/07_scale_out_with_ray.ipynb``.
+:func:`synthlab.workflows.ray_data.init_ray` starts a local Ray on this machine or joins a cluster by
+address (``init_ray("ray://head:10001")``). Rows come back with a fresh ``id`` and ``created_at`` (as any
+new run does); order them with :func:`synthlab.workflows.ray_data.to_records`.
+Taught in ``notebooks/07_scale_out_with_ray.ipynb``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import functools
 import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +36,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import messages_from_dict, messages_to_dict
 from langchain_core.prompt_values import PromptValue
 
-from synthlab.core.records import from_columnar, normalise_records, require_at_least, to_columnar
+from synthlab.core.records import require_at_least
 from synthlab.core.steps import Step, run_filters
 from synthlab.curation.filters import (
     drop_bad_format,
@@ -47,6 +47,7 @@ from synthlab.curation.filters import (
 )
 from synthlab.llm.chat import BACKENDS, get_chat_model
 from synthlab.llm.generate import GenerationError, Parser, PromptLike, generate, plain_text
+from synthlab.workflows.ray_data import arrow_ready, collect, require_ray, split_blocks, to_dataset, to_records
 
 __all__ = [
     "ROW_WISE_STEPS",
@@ -54,12 +55,8 @@ __all__ = [
     "check_spec",
     "filter_on_ray",
     "generate_on_ray",
-    "init_ray",
     "metrics_on_ray",
     "ModelSpec",
-    "require_ray",
-    "to_dataset",
-    "to_records",
 ]
 
 if TYPE_CHECKING:
@@ -86,60 +83,6 @@ _INDEX, _PROMPT, _CHAT, _LABEL, _CONDITIONS = "_index", "_prompt", "_chat", "_la
 
 
 _REMOVED = "_removed"
-
-
-def require_ray() -> ModuleType:
-    """Import and return ``ray`` (with Ray Data), or raise ``ImportError`` naming the extra to install."""
-    try:
-        import ray
-        import ray.data  # Ray without its data extra has no ray.data
-    except ImportError as error:
-        raise ImportError(
-            "synthlab.workflows.scale needs Ray Data, which is an optional extra: pip install 'synthlab[ray]' "
-            f"(or pip install 'ray[data]'); the import failed with: {error}"
-        ) from error
-    return ray
-
-
-def init_ray(address: str | None = None, *, num_cpus: int | None = None, **ray_init_args: Any) -> None:
-    """Start Ray once: a local instance on this machine (``address=None``, ``num_cpus`` cores, no
-    dashboard) or a connection to a running cluster (``"auto"`` on a cluster node, or
-    ``"ray://head:10001"``). Extra arguments go to ``ray.init`` (for example
-    ``runtime_env={"pip": ["synthlab[ray]"]}`` so cluster workers have synthlab). Does nothing
-    when Ray is already initialised. Row order is preserved through every stage, so "keep the
-    first" filters and per-row seeds line up with a run in one process."""
-    ray = require_ray()
-    if ray.is_initialized():
-        return
-    if address is not None:
-        ray.init(address=address, **ray_init_args)
-    else:
-        ray_init_args.setdefault("include_dashboard", False)
-        _start_local_ray(ray, num_cpus, ray_init_args)
-    ray.data.DataContext.get_current().execution_options.preserve_order = True
-
-
-def _start_local_ray(ray: ModuleType, num_cpus: int | None, ray_init_args: dict[str, Any], attempts: int = 3) -> None:
-    """``ray.init`` on this machine, tried ``attempts`` times: on a busy machine the local node can miss
-    Ray's fixed 30 s start deadline, and a second try usually makes it (the processes are warm)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            ray.init(num_cpus=num_cpus, **ray_init_args)
-            return
-        except Exception as error:  # Ray raises a bare Exception when its node misses the deadline
-            if "timed out during startup" not in str(error):
-                raise
-            if attempt == attempts:
-                raise RuntimeError(
-                    f"the local Ray node missed Ray's fixed 30 s start deadline {attempts} times: the machine's "
-                    "CPUs are busy. Run init_ray() again when fewer processes compete, or join a running "
-                    "cluster with init_ray(address=...)"
-                ) from error
-            warnings.warn(
-                f"the local Ray node missed Ray's 30 s start deadline (busy CPUs); trying again "
-                f"({attempt + 1} of {attempts})",
-                stacklevel=3,
-            )
 
 
 def build_model(spec: ModelSpec) -> BaseChatModel:
@@ -190,7 +133,7 @@ class _Generator:
                 )
             except GenerationError as error:  # every row of this run failed: keep them, with their errors
                 frames.append(error.records)
-        return _for_arrow(pd.concat(frames, ignore_index=True))
+        return arrow_ready(pd.concat(frames, ignore_index=True))
 
 
 def _encode_prompt(prompt: PromptLike) -> tuple[str, bool]:
@@ -280,7 +223,7 @@ def generate_on_ray(
         "max_concurrency": max_concurrency,
         **generate_options,
     }
-    return ray.data.from_pandas(_blocks(frame, batch_size)).map_batches(
+    return ray.data.from_pandas(split_blocks(frame, batch_size)).map_batches(
         _Generator,
         batch_format="pandas",
         batch_size=batch_size,
@@ -288,43 +231,6 @@ def generate_on_ray(
         num_cpus=cpus_per_worker,
         fn_constructor_args=(spec, options),
     )
-
-
-def _blocks(frame: pd.DataFrame, rows_per_block: int) -> list[pd.DataFrame]:
-    return [frame.iloc[start : start + rows_per_block] for start in range(0, len(frame), rows_per_block)]
-
-
-def _for_arrow(frame: pd.DataFrame) -> pd.DataFrame:
-    return to_columnar(frame) if "params" in frame.columns else frame
-
-
-def to_dataset(frame: pd.DataFrame, *, rows_per_block: int = 256) -> ray.data.Dataset:
-    """A records frame (or any frame) as a Ray dataset of blocks of ``rows_per_block`` rows, with
-    ``params`` as JSON text; :func:`to_records` turns it back into the same frame (new index)."""
-    ray = require_ray()
-    require_at_least(rows_per_block=(rows_per_block, 1))
-    if frame.empty:
-        raise ValueError("the frame is empty: there is nothing to put on Ray")
-    return ray.data.from_pandas(_blocks(_for_arrow(frame.reset_index(drop=True)), rows_per_block))
-
-
-def to_records(dataset: ray.data.Dataset, *, order_by: str | None = "seed") -> pd.DataFrame:
-    """Collect a Ray dataset into one pandas frame, ordered by ``order_by`` (``seed`` puts generated
-    rows in the order of a local ``generate`` call; ``None`` keeps the dataset's order). On Ray,
-    ``params`` travels as JSON text (Arrow needs one type per column); here it becomes dicts again,
-    and Arrow-typed columns become the plain columns of :func:`synthlab.core.records.make_records`."""
-    frame = _collect(dataset, order_by)
-    frame = frame.astype(object).where(frame.notna(), None)  # Arrow's nulls come back as pd.NA, NaN or None
-    if "params" in frame.columns and frame["params"].map(lambda value: isinstance(value, str)).all():
-        return from_columnar(frame)
-    return normalise_records(frame) if {"seed", "round"} <= set(frame.columns) else frame
-
-
-def _collect(dataset: ray.data.Dataset, order_by: str | None) -> pd.DataFrame:
-    frame = dataset.to_pandas()
-    if order_by is not None and order_by in frame.columns:
-        frame = frame.sort_values(order_by, kind="stable")
-    return frame.reset_index(drop=True)
 
 
 def _step_function(step: Step) -> Callable[..., Any]:
@@ -421,4 +327,4 @@ def metrics_on_ray(
         result = selected.repartition(1).map_batches(measure, batch_format="pandas", batch_size=None)
     else:
         result = selected.groupby(by, num_partitions=partitions).map_groups(measure, batch_format="pandas")
-    return _collect(result, order_by=by)
+    return collect(result, order_by=by)
