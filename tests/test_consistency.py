@@ -14,10 +14,8 @@ from synthlab.curation.consistency import (
     llm_votes,
     majority_vote,
     neighbour_agreement,
-    parse_score,
-    rate_labels,
-    threshold_curve,
 )
+from synthlab.curation.rating import parse_score, rate_labels, threshold_curve
 from tests.fake_models import ScriptedModel
 
 GOOD = [
