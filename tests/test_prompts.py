@@ -5,17 +5,14 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from synthlab.generation.conditions import frequent_words, propose_values, sample_words, two_stage
 from synthlab.generation.prompts import (
     TaskSpec,
     build_prompts,
     format_demos,
-    frequent_words,
     label_schedule,
-    propose_values,
     sample_conditions,
-    sample_words,
     task_template,
-    two_stage,
     value_coverage,
 )
 from tests.fake_models import EchoSeedModel, ScriptedModel
