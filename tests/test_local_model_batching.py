@@ -225,6 +225,23 @@ def test_n_parallel_does_not_change_the_cache_key():
     assert ChatLocalLlama(n_parallel=1)._identifying_params == ChatLocalLlama(n_parallel=16)._identifying_params
 
 
+def test_generate_batches_the_embedded_model_by_default_and_nothing_else():
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from synthlab.annotation.labels import label_schema
+    from synthlab.llm.chat import constrain
+    from synthlab.llm.generate import default_concurrency
+
+    model = ChatLocalLlama(n_parallel=6, cache=False)
+    assert default_concurrency(model) == 6
+    assert default_concurrency(model.bind(temperature=0.2)) == 6
+    assert default_concurrency(model.model_copy(update={"n_parallel": 1})) == 1
+    assert default_concurrency(constrain(model, label_schema(["a", "b"]))) == 1  # grammar: decoded one by one
+    assert default_concurrency(model.bind(logprobs=True)) == 1
+    assert default_concurrency(model.model_copy(update={"logprobs": True})) == 1
+    assert default_concurrency(FakeListChatModel(responses=["x"])) == 1  # a server: the caller decides
+
+
 @pytest.mark.integration
 def test_batched_texts_equal_sequential_texts(local_model):
     from synthlab.llm.generate import generate
@@ -244,8 +261,7 @@ def test_batched_texts_equal_sequential_texts(local_model):
         model,
         prompts,
         seed=100,
-        max_concurrency=6,
-        group_prefixes=False,
+        group_prefixes=False,  # no max_concurrency: the embedded model batches its n_parallel by default
         progress=False,
         parse=lambda text: {"text": text},
     )

@@ -33,9 +33,19 @@ from tqdm.auto import tqdm
 
 from synthlab.core.records import make_records, new_id, now_iso
 from synthlab.llm.checkpoint import Checkpoint
+from synthlab.llm.local import ChatLocalLlama
 from synthlab.llm.retries import call_with_retries
 
-__all__ = ["generate", "GenerationError", "model_name", "Parser", "plain_text", "prompt_text", "PromptLike"]
+__all__ = [
+    "default_concurrency",
+    "generate",
+    "GenerationError",
+    "model_name",
+    "Parser",
+    "plain_text",
+    "prompt_text",
+    "PromptLike",
+]
 
 PromptLike = str | Sequence[BaseMessage] | PromptValue
 
@@ -82,6 +92,23 @@ def prompt_text(prompt: PromptLike) -> str:
     return "\n".join(f"{message.type}: {message.content}" for message in messages)
 
 
+def default_concurrency(model: Any) -> int:
+    """How many calls :func:`generate` runs at once when ``max_concurrency`` is not given: the embedded model's
+    ``n_parallel`` when its calls take the batched path (no log-probabilities, no grammar bound), since its
+    batcher decodes them together with the same texts as one at a time; 1 for every other model (calls that
+    llama.cpp runs one by one, or a server whose rate limits are the caller's to judge)."""
+    options: dict[str, Any] = {}
+    while not isinstance(model, BaseChatModel):
+        options |= getattr(model, "kwargs", {}) or {}
+        inner = getattr(model, "bound", None) or getattr(model, "runnable", None)
+        if inner is None:
+            return 1
+        model = inner
+    if not isinstance(model, ChatLocalLlama) or model.logprobs or options.get("logprobs"):
+        return 1
+    return 1 if options.get("response_format") is not None else model.n_parallel
+
+
 def _seeded_call(model: BaseChatModel, prompt: PromptLike, seed: int) -> str:
     if type(model).__name__ == "ChatOllama":
         # ChatOllama takes sampling options from its fields, not from call arguments.
@@ -105,7 +132,7 @@ def generate(
     method: str = "generate",
     generation_round: int = 0,
     parent_ids: Sequence[str | None] | None = None,
-    max_concurrency: int = 1,
+    max_concurrency: int | None = None,
     max_retries: int = 3,
     retry_backoff: float = 1.0,
     checkpoint: str | os.PathLike[str] | None = None,
@@ -121,7 +148,9 @@ def generate(
     raises ``ValueError``, or the model call fails, the row keeps the raw output in ``raw`` and the reason in
     ``error``. Raises :class:`GenerationError` only when every row failed.
 
-    ``max_concurrency`` calls run at once (threads; for a model server). A call that fails
+    ``max_concurrency`` calls run at once (threads); by default :func:`default_concurrency`: the embedded model's
+    ``n_parallel`` rows decoded together (the same texts as one at a time), one call at a time otherwise (pass
+    ``max_concurrency`` for a model server). A call that fails
     transiently (:func:`is_transient`: 429, 5xx, timeout, dropped connection) is repeated up to
     ``max_retries`` times, waiting ``retry_backoff`` seconds doubled at each attempt (with jitter);
     its ``error`` then ends with the number of attempts. Other failures (a 400, a parse error) fail
@@ -132,6 +161,8 @@ def generate(
     a checkpoint written by a call with other arguments raises ``ValueError``. Taught in
     ``notebooks/00_quickstart.ipynb``; the retry/resume behaviour is exercised in ``tests/test_serve.py``.
     """
+    if max_concurrency is None:
+        max_concurrency = default_concurrency(model)
     _check_arguments(
         prompts,
         n,

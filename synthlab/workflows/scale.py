@@ -191,12 +191,13 @@ def generate_on_ray(
     workers: int = 1,
     batch_size: int = 8,
     cpus_per_worker: float = 1,
-    max_concurrency: int = 1,
+    max_concurrency: int | None = None,
     **generate_options: Any,
 ) -> ray.data.Dataset:
     """:func:`synthlab.llm.generate.generate` on Ray, with the same arguments: ``workers`` actors each
     build the model from ``spec`` once and generate blocks of ``batch_size`` prompts
-    (``max_concurrency`` calls at a time each, for a model server). Row ``k`` gets seed ``seed + k``
+    (``max_concurrency`` calls at a time each; by default the embedded model batches its ``n_parallel`` and a
+    server gets one call at a time). Row ``k`` gets seed ``seed + k``
     exactly as in one ``generate`` call, so the texts match a local run of the same model; rows
     whose call failed keep their ``error``. Returns a lazy ``ray.data.Dataset`` of records (nothing
     runs until it is read); :func:`to_records` collects it in order. Other keyword arguments
@@ -206,7 +207,9 @@ def generate_on_ray(
     >>> rows = to_records(generate_on_ray(spec, prompts, n=4, workers=8))                       # doctest: +SKIP
     """
     ray = require_ray()
-    require_at_least(n=(n, 1), workers=(workers, 1), batch_size=(batch_size, 1), max_concurrency=(max_concurrency, 1))
+    require_at_least(n=(n, 1), workers=(workers, 1), batch_size=(batch_size, 1))
+    if max_concurrency is not None:
+        require_at_least(max_concurrency=(max_concurrency, 1))
     check_spec(spec)
     unsupported = sorted(set(generate_options) & {"checkpoint", "parent_ids", "progress"})
     if unsupported:
