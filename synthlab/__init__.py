@@ -20,8 +20,8 @@ The package holds what the notebooks need again, in layers that import only down
 The README's module table says what each module holds.
 """
 
-from synthlab.core.notebook import setup
 from synthlab.llm.chat import get_chat_model
+from synthlab.workflows.notebook import setup
 
 __all__ = ["get_chat_model", "setup"]
 __version__ = "0.1.0"

@@ -1,11 +1,18 @@
-"""Command line: ``python -m synthlab demo [--n 40] [--seed 0] [--runs-dir runs]`` runs the capstone
-workflow (:mod:`synthlab.workflows.capstone`, taught in ``notebooks/40_capstone.ipynb``)."""
+"""Command line.
+
+- ``python -m synthlab demo [--n 40] [--seed 0] [--runs-dir runs]`` runs the capstone workflow
+  (:mod:`synthlab.workflows.capstone`, taught in ``notebooks/40_capstone.ipynb``), replaying that notebook's
+  recorded model calls (``SYNTHLAB_REPLAY=off`` runs it cold).
+- ``python -m synthlab record [NOTEBOOK ...]`` re-makes the recordings of the given notebooks (all by default)
+  cold on the embedded model (:mod:`synthlab.workflows.recorder`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,17 +26,50 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--n", type=int, default=40, help="rows to generate per strategy (balanced over labels)")
     demo.add_argument("--seed", type=int, default=0, help="base seed; row k uses seed + k")
     demo.add_argument("--runs-dir", default="runs", help="where the run folder is written")
+    record = commands.add_parser("record", help="re-make notebooks' recordings cold on the embedded model")
+    record.add_argument("notebooks", nargs="*", help="notebook paths or names (default: every notebook)")
     args = parser.parse_args(argv)
+    if args.command == "record":
+        return _record(args.notebooks)
 
-    from synthlab.llm.cache import get_cache
+    from synthlab.llm.recording import active_recording, recorded_cache, recording_summary, use_recording
     from synthlab.workflows.capstone import run_capstone
     from synthlab.workflows.report import demo_summary
 
     started = time.perf_counter()
-    cache = get_cache()
-    result = run_capstone(n=args.n, seed=args.seed, runs_dir=args.runs_dir)
-    print("\n" + demo_summary(result, cache, time.perf_counter() - started))
+    before = active_recording()
+    use_recording(DEMO_RECORDING)  # the demo's calls are a subset of notebook 40's
+    try:
+        print(recording_summary(DEMO_RECORDING))
+        result = run_capstone(n=args.n, seed=args.seed, runs_dir=args.runs_dir)
+        print("\n" + demo_summary(result, recorded_cache(DEMO_RECORDING), time.perf_counter() - started))
+    finally:
+        use_recording(before)
     return 0
+
+
+DEMO_RECORDING = "40_capstone"
+
+
+def _record(names: list[str]) -> int:
+    from synthlab.workflows.recorder import notebooks_dir, record_notebook
+
+    folder = notebooks_dir()
+    paths = [_notebook_path(folder, name) for name in names] or sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    total = 0.0
+    for path in paths:
+        made = record_notebook(path)
+        total += made.seconds
+        print(f"{path.name}: {made.calls} calls, {made.size_bytes / 1024:.0f} KiB, {made.seconds:.0f} s cold")
+    print(f"{len(paths)} recording(s) made in {total / 60:.1f} min")
+    return 0
+
+
+def _notebook_path(folder: Path, name: str) -> Path:
+    path = Path(name)
+    if path.suffix == ".ipynb":
+        return path
+    return folder / f"{name}.ipynb"
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def test_cli_runs_the_capstone_and_prints_table_folder_and_calls(fake_backend, t
         "tstr_accuracy",
         "real full",
         "Model calls:",
-        "cache hits:",
+        "answered without the model:",
         "Wall time:",
     ):
         assert text in printed

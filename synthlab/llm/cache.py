@@ -24,7 +24,7 @@ from langchain_core.caches import BaseCache
 from langchain_core.load import dumps, loads
 from langchain_core.outputs import Generation
 
-__all__ = ["CACHE_ENV_VAR", "CacheStats", "default_cache_path", "get_cache", "SQLiteCache"]
+__all__ = ["CACHE_ENV_VAR", "CacheStats", "cache_key", "default_cache_path", "get_cache", "SQLiteCache"]
 
 CACHE_ENV_VAR = "SYNTHLAB_CACHE"
 
@@ -35,6 +35,11 @@ def default_cache_path() -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path.home() / ".cache" / "synthlab" / "llm-cache.sqlite"
+
+
+def cache_key(prompt: str, llm_string: str) -> str:
+    """The key of one call: a hash of the model's llm string (identity, parameters, seed) and the prompt."""
+    return hashlib.sha256(f"{llm_string}\x00{prompt}".encode()).hexdigest()
 
 
 @dataclass
@@ -70,14 +75,10 @@ class SQLiteCache(BaseCache):
             )
         self.stats = CacheStats()
 
-    @staticmethod
-    def _key(prompt: str, llm_string: str) -> str:
-        return hashlib.sha256(f"{llm_string}\x00{prompt}".encode()).hexdigest()
-
     def lookup(self, prompt: str, llm_string: str) -> Sequence[Generation] | None:
         with self._lock:
             row = self._connection.execute(
-                "SELECT value FROM generations WHERE key = ?", (self._key(prompt, llm_string),)
+                "SELECT value FROM generations WHERE key = ?", (cache_key(prompt, llm_string),)
             ).fetchone()
             if row is None:
                 self.stats.misses += 1
@@ -93,7 +94,7 @@ class SQLiteCache(BaseCache):
         with self._lock, self._connection:
             self._connection.execute(
                 "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
-                (self._key(prompt, llm_string), prompt, llm_string, value),
+                (cache_key(prompt, llm_string), prompt, llm_string, value),
             )
 
     def clear(self, **kwargs: Any) -> None:

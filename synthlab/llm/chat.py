@@ -19,6 +19,7 @@ from langchain_core.runnables import Runnable
 from synthlab.llm.cache import get_cache
 from synthlab.llm.llama_io import json_schema_format
 from synthlab.llm.local import ChatLocalLlama
+from synthlab.llm.recording import active_recording, recorded_cache
 
 __all__ = ["BACKENDS", "constrain", "get_chat_model"]
 
@@ -33,6 +34,8 @@ def _cache_argument(cache: bool | BaseCache | str | os.PathLike[str] | None, see
     if not seeded:
         # An unseeded call is a fresh random draw; caching it would return one draw forever.
         return False
+    if cache is True and (name := active_recording()) is not None:
+        return recorded_cache(name)  # the run's recording (replayed, checked or written, per $SYNTHLAB_REPLAY)
     return get_cache(None if cache is True else cache)
 
 
@@ -55,7 +58,8 @@ def get_chat_model(
       the embedded model on such an endpoint.
     - ``"ollama"``: ``ChatOllama``; params ``model`` and ``base_url``.
 
-    ``cache=True`` uses the shared cache at :func:`synthlab.llm.cache.default_cache_path`;
+    ``cache=True`` uses the shared cache at :func:`synthlab.llm.cache.default_cache_path`, seen through the
+    run's recording when one is in use (:mod:`synthlab.llm.recording`: notebooks replay their recorded calls);
     pass a path or a cache object to use another, or ``False`` for none. Every backend is
     seeded (``seed=0`` unless given); a model made with ``seed=None`` is not cached, since
     each of its calls is meant to be a fresh draw.

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from synthlab.core.records import make_records, new_id, now_iso
 from synthlab.llm.checkpoint import Checkpoint
 from synthlab.llm.local import ChatLocalLlama
+from synthlab.llm.recording import RecordingMissing
 from synthlab.llm.retries import call_with_retries
 
 __all__ = [
@@ -296,6 +297,8 @@ def _call_and_parse(
     try:
         record["raw"] = call_with_retries(call, max_retries=max_retries, retry_backoff=retry_backoff)
         record.update(parse(record["raw"]))
+    except RecordingMissing:
+        raise  # strict replay: a stale recording fails the run, it is not a failed row
     except Exception as error:  # noqa: BLE001 - any failure is recorded on its row
         record["error"] = f"{type(error).__name__}: {error}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
     return record

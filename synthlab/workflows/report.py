@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from synthlab.core.classifiers import TrainTestResult
 from synthlab.core.records import save_jsonl
 from synthlab.llm.cache import SQLiteCache
+from synthlab.llm.recording import RecordedCache
 
 __all__ = ["CapstoneResult", "demo_summary", "plot_capstone", "write_run_folder"]
 
@@ -124,7 +125,9 @@ def _report(result: CapstoneResult, removals: dict[str, dict[str, int]]) -> str:
     )
 
 
-def demo_summary(result: CapstoneResult, cache: SQLiteCache | None = None, seconds: float | None = None) -> str:
+def demo_summary(
+    result: CapstoneResult, cache: SQLiteCache | RecordedCache | None = None, seconds: float | None = None
+) -> str:
     """What ``python -m synthlab demo`` prints: the table, the real baselines, the run folder and,
     when given, the model calls the cache could not answer and the wall time."""
     lines = [
@@ -139,7 +142,7 @@ def demo_summary(result: CapstoneResult, cache: SQLiteCache | None = None, secon
     if cache is not None:
         lines += [
             "",
-            f"Model calls: {cache.stats.misses} (cache hits: {cache.stats.hits}, cache: {cache.path})",
+            f"Model calls: {cache.stats.misses} (answered without the model: {cache.stats.hits}, from {cache.path})",
         ]
     if seconds is not None:
         lines.append(f"Wall time: {seconds:.1f} s")
