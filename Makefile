@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test lint test-unit test-notebooks lab bench clean
+.PHONY: demo test lint test-unit test-notebooks test-cold record lab bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the main job: the capstone workflow (notebook 40), 3 strategies x 3 curation pipelines evaluated on real data, into runs/
 	$(PY) -m synthlab demo
 
-test: lint test-unit test-notebooks  ## lint, pytest (tests and the package's doctests), then nbval over every notebook, on the real embedded model
+test: lint test-unit test-notebooks test-cold  ## lint, pytest (tests and the package's doctests), nbval over every notebook in strict replay of its recording, then two notebooks cold on the real embedded model
 
 lint: $(STAMP)  ## ruff: lint everything (notebooks included), check the formatting of the Python files
 	$(VENV)/bin/ruff check .
@@ -26,8 +26,16 @@ lint: $(STAMP)  ## ruff: lint everything (notebooks included), check the formatt
 test-unit: $(STAMP)
 	$(PY) -m pytest
 
-test-notebooks: $(STAMP)
-	$(PY) -m pytest $(NBVAL) notebooks
+test-notebooks: $(STAMP)  ## every notebook replays its recording; a call the recording lacks fails (a stale recording)
+	SYNTHLAB_REPLAY=strict $(PY) -m pytest $(NBVAL) notebooks
+
+COLD_NOTEBOOKS := notebooks/00_quickstart.ipynb notebooks/01_task_specification_and_conditions.ipynb
+
+test-cold: $(STAMP)  ## the cold path stays honest: the quickstart and a generation notebook on the model, no recording
+	SYNTHLAB_REPLAY=off $(PY) -m pytest $(NBVAL) $(COLD_NOTEBOOKS)
+
+record: $(STAMP)  ## re-make every notebook's recording cold on the embedded model (NOTEBOOKS="00_quickstart ..." for some)
+	$(PY) -m synthlab record $(NOTEBOOKS)
 
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks

@@ -3,9 +3,10 @@
 The package holds what the notebooks need again, in layers that import only downward (a test checks it):
 
 - :mod:`synthlab.core`: no LLM and no stage: records, parsing, the real datasets, the ``(kept, removed)`` step,
-  text primitives (tokens, ROUGE-L), the small classifiers, cross-fitting, selection, plots, notebook setup.
+  text primitives (tokens, ROUGE-L), the small classifiers, cross-fitting, selection, plots.
 - :mod:`synthlab.llm`: one chat-model interface (:func:`get_chat_model`), the embedded llama.cpp model with
-  continuous batching, the call cache, batch generation with seeds, retries and checkpoints, the loopback server.
+  continuous batching, the call cache and recorded runs, batch generation with seeds, retries and checkpoints, the
+  loopback server.
 - :mod:`synthlab.annotation`: labels from models and people: the LLM annotator, label parsing, the label store,
   the annotator widgets and raters.
 - :mod:`synthlab.curation`: hygiene filters, dedup, PII, planted noise, noise detectors, re-weighting,
@@ -15,7 +16,7 @@ The package holds what the notebooks need again, in layers that import only down
 - :mod:`synthlab.generation`: prompts and tasks, demonstrations, chains and dialogues, error-driven generation,
   instruction bootstrapping (G1-G9).
 - :mod:`synthlab.directions`: the survey's future directions (F1-F4).
-- :mod:`synthlab.workflows`: the capstone (``make demo``) and scale-out on Ray Data.
+- :mod:`synthlab.workflows`: the capstone (``make demo``), scale-out on Ray Data, notebook setup and recording.
 
 The README's module table says what each module holds.
 """

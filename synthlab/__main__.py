@@ -28,9 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--runs-dir", default="runs", help="where the run folder is written")
     record = commands.add_parser("record", help="re-make notebooks' recordings cold on the embedded model")
     record.add_argument("notebooks", nargs="*", help="notebook paths or names (default: every notebook)")
+    record.add_argument(
+        "--outputs-only",
+        action="store_true",
+        help="replay the recordings strictly and only save the checked cells' outputs",
+    )
     args = parser.parse_args(argv)
     if args.command == "record":
-        return _record(args.notebooks)
+        return _record(args.notebooks, outputs_only=args.outputs_only)
 
     from synthlab.llm.recording import active_recording, recorded_cache, recording_summary, use_recording
     from synthlab.workflows.capstone import run_capstone
@@ -51,17 +56,19 @@ def main(argv: list[str] | None = None) -> int:
 DEMO_RECORDING = "40_capstone"
 
 
-def _record(names: list[str]) -> int:
+def _record(names: list[str], *, outputs_only: bool = False) -> int:
     from synthlab.workflows.recorder import notebooks_dir, record_notebook
 
     folder = notebooks_dir()
     paths = [_notebook_path(folder, name) for name in names] or sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     total = 0.0
     for path in paths:
-        made = record_notebook(path)
+        made = record_notebook(path, outputs_only=outputs_only)
         total += made.seconds
-        print(f"{path.name}: {made.calls} calls, {made.size_bytes / 1024:.0f} KiB, {made.seconds:.0f} s cold")
-    print(f"{len(paths)} recording(s) made in {total / 60:.1f} min")
+        how = "replayed" if outputs_only else "cold"
+        size = f"{made.size_bytes / 1024:.0f} KiB"
+        print(f"{path.name}: {made.calls} calls, {size}, {made.seconds:.0f} s {how}", flush=True)
+    print(f"{len(paths)} notebook(s) in {total / 60:.1f} min")
     return 0
 
 

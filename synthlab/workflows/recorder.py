@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthlab.llm.recording import MODE_ENV_VAR, compact_recording, read_recording, recordings_dir
+from synthlab.llm.recording import MODE_ENV_VAR, compact_recording, read_recording, recording_path, recordings_dir
 
 __all__ = ["CHECK_MARK", "Recorded", "notebooks_dir", "record_notebook"]
 
@@ -49,11 +49,12 @@ def _mode(mode: str) -> Iterator[None]:
             os.environ[MODE_ENV_VAR] = before
 
 
-def record_notebook(path: Path, *, timeout: int = 3600) -> Recorded:
+def record_notebook(path: Path, *, outputs_only: bool = False, timeout: int = 3600) -> Recorded:
     """Run the notebook at ``path`` top to bottom in ``record`` mode (a kernel in its folder, every model call made
     by the model and written down), turn the calls into its recording, and save the notebook with the outputs of
-    its ``# NBVAL_CHECK_OUTPUT`` cells only. A failing cell raises, leaving the old recording and notebook as they
-    were; ``timeout`` bounds one cell's seconds."""
+    its ``# NBVAL_CHECK_OUTPUT`` cells only. With ``outputs_only`` the run replays the recording strictly instead
+    and only the outputs are saved (after a change to which cells are checked). A failing cell raises, leaving
+    the old recording and notebook as they were; ``timeout`` bounds one cell's seconds."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -65,7 +66,7 @@ def record_notebook(path: Path, *, timeout: int = 3600) -> Recorded:
     partial.unlink(missing_ok=True)
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    with _mode("record"):
+    with _mode("strict" if outputs_only else "record"):
         client = NotebookClient(
             notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         )
@@ -75,7 +76,7 @@ def record_notebook(path: Path, *, timeout: int = 3600) -> Recorded:
             partial.unlink(missing_ok=True)
             raise
     seconds = time.perf_counter() - started
-    recording = compact_recording(name, seconds=seconds)
+    recording = recording_path(name) if outputs_only else compact_recording(name, seconds=seconds)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             if not cell.source.lstrip().startswith(CHECK_MARK):
