@@ -31,8 +31,9 @@ test-notebooks: $(STAMP)  ## every notebook replays its recording; a call the re
 
 COLD_NOTEBOOKS := notebooks/00_quickstart.ipynb notebooks/01_task_specification_and_conditions.ipynb
 
-test-cold: $(STAMP)  ## the cold path stays honest: the quickstart and a generation notebook on the model, no recording
-	SYNTHLAB_REPLAY=off $(PY) -m pytest $(NBVAL) $(COLD_NOTEBOOKS)
+test-cold: $(STAMP)  ## the cold path stays honest: the quickstart and a generation notebook run on the model, no recording (their asserts hold for any text; checked outputs are the recording's, so not compared)
+	SYNTHLAB_REPLAY=off $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=1800 \
+		--output-dir $(VENV)/cold-notebooks $(COLD_NOTEBOOKS)
 
 record: $(STAMP)  ## re-make every notebook's recording cold on the embedded model (NOTEBOOKS="00_quickstart ..." for some)
 	$(PY) -m synthlab record $(NOTEBOOKS)

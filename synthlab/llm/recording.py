@@ -44,6 +44,7 @@ from langchain_core.outputs import Generation
 from synthlab.llm.cache import CacheStats, SQLiteCache, cache_key, get_cache
 
 __all__ = [
+    "AUDIT_ENV_VAR",
     "DIR_ENV_VAR",
     "MODE_ENV_VAR",
     "MODES",
@@ -66,6 +67,7 @@ __all__ = [
 MODE_ENV_VAR = "SYNTHLAB_REPLAY"
 NAME_ENV_VAR = "SYNTHLAB_RECORDING"
 DIR_ENV_VAR = "SYNTHLAB_RECORDINGS"
+AUDIT_ENV_VAR = "SYNTHLAB_RECORDING_AUDIT"  # a folder: replayed keys are listed in <name>.used (dead-weight check)
 MODES = ("replay", "strict", "off", "record")
 
 
@@ -229,6 +231,7 @@ class RecordedCache(BaseCache):
         self.counts = _Counts()
         self.stats = CacheStats()
         self._lock = threading.Lock()
+        self._used: set[str] = set()
         self._made: dict[str, str] = {}  # record mode: the calls made so far in this process
 
     def lookup(self, prompt: str, llm_string: str) -> Sequence[Generation] | None:
@@ -238,6 +241,9 @@ class RecordedCache(BaseCache):
             with self._lock:
                 self.counts.replayed += 1
                 self.stats.hits += 1
+                if key not in self._used:
+                    self._used.add(key)
+                    self._audit(key)
             return _loads(entry["value"])
         if self.mode == "strict":
             raise RecordingMissing(
@@ -288,6 +294,12 @@ class RecordedCache(BaseCache):
             partial.parent.mkdir(parents=True, exist_ok=True)
             with open(partial, "a", encoding="utf-8") as file:  # one write per line: safe across processes
                 file.write(line + "\n")
+
+    def _audit(self, key: str) -> None:
+        folder = os.environ.get(AUDIT_ENV_VAR)
+        if folder:
+            with open(Path(folder) / f"{self.name}.used", "a", encoding="utf-8") as file:
+                file.write(key + "\n")
 
     def clear(self, **kwargs: Any) -> None:
         self.inner.clear(**kwargs)
