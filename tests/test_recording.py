@@ -168,3 +168,29 @@ def test_recorded_calls_are_made_again_with_the_same_keys_and_valid_replies(path
         assert reply.response_metadata["finish_reason"] in {"stop", "length"}
         if "response_format" in extra and reply.response_metadata["finish_reason"] == "stop":
             json.loads(reply.content)  # the grammar holds on any CPU (unless the reply was cut by max_tokens)
+
+
+def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
+    import copy
+
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from synthlab.workflows.recorder import with_checked_outputs
+
+    committed = new_notebook(
+        cells=[new_markdown_cell("# Title"), new_code_cell("x = 1"), new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)")],
+        metadata={"kernelspec": {"name": "python3"}},
+    )
+    executed = copy.deepcopy(committed)
+    executed.metadata["language_info"] = {"version": "3.11"}
+    executed.cells[1].outputs = [new_output("stream", name="stdout", text="noise\n")]
+    executed.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-12-07T06:25:37Z"}
+    executed.cells[2].outputs = [
+        new_output("stream", name="stdout", text="1\n"),
+        new_output("stream", name="stderr", text="a warning\n"),
+    ]
+    kept = with_checked_outputs(copy.deepcopy(committed), executed)
+    assert kept.metadata == committed.metadata and kept.cells[1].metadata == {}
+    assert kept.cells[1].outputs == [] and [output.text for output in kept.cells[2].outputs] == ["1\n"]
+    with pytest.raises(ValueError, match="other cells"):
+        with_checked_outputs(committed, new_notebook(cells=[]))

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from synthlab.llm.recording import MODE_ENV_VAR, compact_recording, read_recording, recording_path, recordings_dir
 
-__all__ = ["CHECK_MARK", "Recorded", "notebooks_dir", "record_notebook"]
+__all__ = ["CHECK_MARK", "Recorded", "notebooks_dir", "record_notebook", "with_checked_outputs"]
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
@@ -49,6 +50,26 @@ def _mode(mode: str) -> Iterator[None]:
             os.environ[MODE_ENV_VAR] = before
 
 
+def with_checked_outputs(original: Any, executed: Any) -> Any:
+    """``original`` (the notebook as committed) with the outputs of its ``# NBVAL_CHECK_OUTPUT`` cells taken from
+    ``executed``; every other cell, and the notebook's metadata, stay as they were (no outputs, no timings)."""
+    if len(original.cells) != len(executed.cells):
+        raise ValueError("the executed notebook has other cells than the committed one; was it edited meanwhile?")
+    for cell, ran in zip(original.cells, executed.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        cell.outputs = []
+        if cell.source.lstrip().startswith(CHECK_MARK):
+            for output in ran.outputs:
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    continue  # warnings and progress bars: never compared
+                if "execution_count" in output:
+                    output["execution_count"] = None
+                cell.outputs.append(output)
+    return original
+
+
 def record_notebook(path: Path, *, outputs_only: bool = False, timeout: int = 3600) -> Recorded:
     """Run the notebook at ``path`` top to bottom in ``record`` mode (a kernel in its folder, every model call made
     by the model and written down), turn the calls into its recording, and save the notebook with the outputs of
@@ -77,11 +98,6 @@ def record_notebook(path: Path, *, outputs_only: bool = False, timeout: int = 36
             raise
     seconds = time.perf_counter() - started
     recording = recording_path(name) if outputs_only else compact_recording(name, seconds=seconds)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            if not cell.source.lstrip().startswith(CHECK_MARK):
-                cell.outputs = []
-            cell.execution_count = None
-    nbformat.write(notebook, path)
+    nbformat.write(with_checked_outputs(nbformat.read(path, as_version=4), notebook), path)
     header, _ = read_recording(recording)
     return Recorded(recording, header["calls"], recording.stat().st_size, seconds)
