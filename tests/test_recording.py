@@ -179,7 +179,7 @@ def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
 
     committed = new_notebook(
         cells=[new_markdown_cell("# Title"), new_code_cell("x = 1"), new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)")],
-        metadata={"kernelspec": {"name": "python3"}},
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     executed = copy.deepcopy(committed)
     executed.metadata["language_info"] = {"version": "3.11"}
