@@ -185,6 +185,7 @@ def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
     executed.metadata["language_info"] = {"version": "3.11"}
     executed.cells[1].outputs = [new_output("stream", name="stdout", text="noise\n")]
     executed.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-12-07T06:25:37Z"}
+    executed.cells[2].execution_count = 7
     executed.cells[2].outputs = [
         new_output("stream", name="stdout", text="1\n"),
         new_output("stream", name="stderr", text="a warning\n"),
@@ -192,5 +193,6 @@ def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
     kept = with_checked_outputs(copy.deepcopy(committed), executed)
     assert kept.metadata == committed.metadata and kept.cells[1].metadata == {}
     assert kept.cells[1].outputs == [] and [output.text for output in kept.cells[2].outputs] == ["1\n"]
+    assert kept.cells[1].execution_count is None and kept.cells[2].execution_count == 7  # nbval compares run cells
     with pytest.raises(ValueError, match="other cells"):
         with_checked_outputs(committed, new_notebook(cells=[]))

@@ -61,11 +61,11 @@ def with_checked_outputs(original: Any, executed: Any) -> Any:
         cell.execution_count = None
         cell.outputs = []
         if cell.source.lstrip().startswith(CHECK_MARK):
+            # nbval compares a cell only when it has run: it keeps its execution count
+            cell.execution_count = ran.execution_count
             for output in ran.outputs:
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     continue  # warnings and progress bars: never compared
-                if "execution_count" in output:
-                    output["execution_count"] = None
                 cell.outputs.append(output)
     return original
 
