@@ -223,7 +223,7 @@ class RecordedCache(BaseCache):
         self.entries: dict[str, dict[str, str]] = {}
         if mode in ("replay", "strict"):
             if self.path.exists():
-                self.header, self.entries = read_recording(self.path)
+                _, self.entries = read_recording(self.path)
             elif mode == "strict":
                 raise RecordingMissing(
                     f"strict replay: there is no recording {self.path}; make it with python -m synthlab record {name}"
