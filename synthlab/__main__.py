@@ -33,9 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replay the recordings strictly and only save the checked cells' outputs",
     )
+    record.add_argument(
+        "--executed-dir",
+        default="runs/recorded",
+        help="where each run's whole notebook, every output included, is written (to write the text from)",
+    )
     args = parser.parse_args(argv)
     if args.command == "record":
-        return _record(args.notebooks, outputs_only=args.outputs_only)
+        return _record(args.notebooks, outputs_only=args.outputs_only, executed_dir=Path(args.executed_dir))
 
     from synthlab.llm.recording import active_recording, recorded_cache, recording_summary, use_recording
     from synthlab.workflows.capstone import run_capstone
@@ -56,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
 DEMO_RECORDING = "40_capstone"
 
 
-def _record(names: list[str], *, outputs_only: bool = False) -> int:
+def _record(names: list[str], *, outputs_only: bool, executed_dir: Path) -> int:
     from synthlab.workflows.recorder import notebooks_dir, record_notebook
 
     folder = notebooks_dir()
     paths = [_notebook_path(folder, name) for name in names] or sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     total = 0.0
     for path in paths:
-        made = record_notebook(path, outputs_only=outputs_only)
+        made = record_notebook(path, outputs_only=outputs_only, executed_dir=executed_dir)
         total += made.seconds
         how = "replayed" if outputs_only else "cold"
         size = f"{made.size_bytes / 1024:.0f} KiB"

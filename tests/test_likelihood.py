@@ -7,9 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from langchain_core.messages import HumanMessage
 
 from synthlab.curation.likelihood import score_likelihood, sequence_likelihood
 from synthlab.generation.tasks import review_prompts
+from synthlab.llm.cache import SQLiteCache
+from synthlab.llm.local import ChatLocalLlama
 from tests.fake_models import EchoSeedModel
 
 
@@ -47,3 +50,20 @@ def test_scores_match_the_log_probabilities_of_generation(local_model):
         assert abs(row["n_tokens"] - len(at_generation)) <= 2
     off_task = score_likelihood(local_model, prompts[:1], ["Quarterly tax filings zebra spreadsheet."], progress=False)
     assert off_task["mean_logprob"].iloc[0] < scores["mean_logprob"].iloc[0]
+
+
+@pytest.mark.integration
+def test_forced_log_probabilities_are_cached_so_a_recording_replays_them(tmp_path, monkeypatch):
+    cache = SQLiteCache(tmp_path / "cache.sqlite")
+    model = ChatLocalLlama(cache=cache)
+    question = [HumanMessage("Say hello.")]
+    first = model.token_logprobs(question, "Hello there!")
+    assert len(cache) == 1 and len(first) == model.get_num_tokens("Hello there!")
+
+    def no_model(*args: object) -> list[float]:
+        raise AssertionError("a cached call went to the model")
+
+    monkeypatch.setattr(ChatLocalLlama, "_forced_logprobs", no_model)
+    assert model.token_logprobs(question, "Hello there!") == first
+    with pytest.raises(AssertionError, match="went to the model"):
+        model.token_logprobs(question, "Hello again!")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.caches import BaseCache
 from langchain_core.language_models import BaseChatModel
 from langchain_core.load import dumps
 from langchain_core.messages import AIMessage, BaseMessage
@@ -144,6 +145,22 @@ def test_every_notebook_replays_its_own_recording_and_every_recording_has_its_no
     assert not stray, f"recordings without a notebook (dead weight): {stray}"
 
 
+class _KeyLog(BaseCache):
+    """A cache that only notes the keys it is asked for (and never answers)."""
+
+    def __init__(self) -> None:
+        self.looked_up: list[str] = []
+
+    def lookup(self, prompt: str, llm_string: str) -> None:
+        self.looked_up.append(cache_key(prompt, llm_string))
+
+    def update(self, prompt: str, llm_string: str, return_val: Any) -> None:
+        pass
+
+    def clear(self, **kwargs: Any) -> None:
+        pass
+
+
 RECORDED = sorted((ROOT / "notebooks" / "recordings").glob("*.jsonl.gz"))
 
 
@@ -154,14 +171,22 @@ def test_recorded_calls_are_made_again_with_the_same_keys_and_valid_replies(path
     cache key (so replay finds them), and the reply is a valid one (its text may differ on another CPU)."""
     from synthlab.llm.local import ChatLocalLlama
 
+    _, entries = read_recording(path)
     calls = [call for call in iter_calls(path) if call[1].get("_type") == "synthlab-llama-cpp"]
+    forced = [call for call in calls if call[1].get("method") == "token_logprobs"]
+    calls = [call for call in calls if call[1].get("method") is None]
+    for messages, params, recorded in random.Random(0).sample(forced, min(2, len(forced))):
+        keys = _KeyLog()
+        *question, answer = messages
+        values = ChatLocalLlama(cache=keys, n_ctx=params["n_ctx"]).token_logprobs(question, answer.content)
+        assert keys.looked_up[0] in entries, "the forced call's key changed: replay would miss it"
+        assert len(values) == len(json.loads(recorded)) and all(value <= 0 for value in values)
     fields = ("temperature", "top_p", "max_tokens", "seed", "stop", "n_ctx", "logprobs", "top_logprobs")
     for messages, params, _text in random.Random(0).sample(calls, min(2, len(calls))):
         options = {name: params[name] for name in fields}
         extra = {name: params[name] for name in params if name not in {*fields, "_type", "model", "model_bytes"}}
         model = ChatLocalLlama(cache=False, **options)
         llm_string = model._get_llm_string(**extra)
-        _, entries = read_recording(path)
         assert cache_key(dumps(messages), llm_string) in entries, "the call's key changed: replay would miss it"
         reply = model.invoke(messages, **extra)
         assert isinstance(reply.content, str) and reply.usage_metadata["output_tokens"] <= options["max_tokens"]

@@ -8,14 +8,18 @@ Taught in ``notebooks/00_quickstart.ipynb``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from langchain_core.caches import BaseCache
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.globals import get_llm_cache
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import LangSmithParams
+from langchain_core.load import dumps
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -23,7 +27,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, Generation
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from pydantic import BaseModel, Field, field_validator
 from pydantic.v1 import BaseModel as BaseModelV1
@@ -208,7 +212,39 @@ class ChatLocalLlama(BaseChatModel):
     def token_logprobs(self, messages: list[BaseMessage], text: str) -> list[float]:
         """The log-probability of each token of ``text`` as this model's answer to ``messages``, from
         one forward pass (teacher forcing, logits before temperature; the same blockwise evaluation
-        as generation). SuperGen's signal, see :mod:`synthlab.curation.likelihood`."""
+        as generation). SuperGen's signal, see :mod:`synthlab.curation.likelihood`.
+
+        Cached, and so recorded and replayed, like a generation: the key is the messages with ``text`` as the
+        answer, and the model file with ``method: token_logprobs`` as the parameters (sampling settings do not
+        enter: the logits are read before them)."""
+        cache = self._logprob_cache()
+        prompt = dumps([*messages, AIMessage(content=text)])
+        path = Path(self.model_path)
+        llm_string = str(
+            sorted(
+                {
+                    "_type": self._llm_type,
+                    "method": "token_logprobs",
+                    "model": path.name,
+                    "model_bytes": path.stat().st_size,
+                    "n_ctx": self.n_ctx,
+                }.items()
+            )
+        )
+        if cache is not None and (found := cache.lookup(prompt, llm_string)):
+            return json.loads(found[0].text)
+        values = self._forced_logprobs(messages, text)
+        if cache is not None:
+            cache.update(prompt, llm_string, [Generation(text=json.dumps(values))])
+        return values
+
+    def _logprob_cache(self) -> BaseCache | None:
+        """The cache LangChain would use for this model's calls (``cache=None`` means the global one)."""
+        if isinstance(self.cache, BaseCache):
+            return self.cache
+        return get_llm_cache() if self.cache is not False else None
+
+    def _forced_logprobs(self, messages: list[BaseMessage], text: str) -> list[float]:
         loaded = self._model_for({"logprobs": True})  # the instance that keeps every position's logits
         llama_messages = to_llama_messages(messages)
         llama = loaded.llama

@@ -156,9 +156,13 @@ def _machine() -> dict[str, Any]:
         import llama_cpp
 
         version = llama_cpp.__version__
+        # the kernels the build uses decide the text (an AVX-512 and an AVX2 build sample differently)
+        info = llama_cpp.llama_print_system_info().decode().replace("CPU :", "|")
+        flags = [part.split("=") for part in info.split("|") if part.count("=") == 1]
+        kernels = [name.strip() for name, on in flags if on.strip() == "1" and name.strip().isupper()]
     except ImportError:  # pragma: no cover - llama-cpp-python is a dependency
-        version = None
-    return {"cpu": cpu, "machine": platform.machine(), "llama_cpp_python": version}
+        version, kernels = None, []
+    return {"cpu": cpu, "machine": platform.machine(), "llama_cpp_python": version, "kernels": kernels}
 
 
 def compact_recording(name: str, *, seconds: float | None = None) -> Path:

@@ -70,12 +70,15 @@ def with_checked_outputs(original: Any, executed: Any) -> Any:
     return original
 
 
-def record_notebook(path: Path, *, outputs_only: bool = False, timeout: int = 3600) -> Recorded:
+def record_notebook(
+    path: Path, *, outputs_only: bool = False, timeout: int = 3600, executed_dir: Path | None = None
+) -> Recorded:
     """Run the notebook at ``path`` top to bottom in ``record`` mode (a kernel in its folder, every model call made
     by the model and written down), turn the calls into its recording, and save the notebook with the outputs of
     its ``# NBVAL_CHECK_OUTPUT`` cells only. With ``outputs_only`` the run replays the recording strictly instead
     and only the outputs are saved (after a change to which cells are checked). A failing cell raises, leaving
-    the old recording and notebook as they were; ``timeout`` bounds one cell's seconds."""
+    the old recording and notebook as they were; ``timeout`` bounds one cell's seconds. With ``executed_dir`` the
+    run's whole notebook, every output included, is also written there (to write the text from)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -98,6 +101,9 @@ def record_notebook(path: Path, *, outputs_only: bool = False, timeout: int = 36
             raise
     seconds = time.perf_counter() - started
     recording = recording_path(name) if outputs_only else compact_recording(name, seconds=seconds)
+    if executed_dir is not None:
+        Path(executed_dir).mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, Path(executed_dir) / path.name)
     nbformat.write(with_checked_outputs(nbformat.read(path, as_version=4), notebook), path)
     header, _ = read_recording(recording)
     return Recorded(recording, header["calls"], recording.stat().st_size, seconds)
