@@ -62,19 +62,26 @@ DEMO_RECORDING = "40_capstone"
 
 
 def _record(names: list[str], *, outputs_only: bool, executed_dir: Path) -> int:
+    from nbclient.exceptions import CellExecutionError
+
     from synthlab.workflows.recorder import notebooks_dir, record_notebook
 
     folder = notebooks_dir()
     paths = [_notebook_path(folder, name) for name in names] or sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-    total = 0.0
+    total, failed = 0.0, []
     for path in paths:
-        made = record_notebook(path, outputs_only=outputs_only, executed_dir=executed_dir)
+        try:
+            made = record_notebook(path, outputs_only=outputs_only, executed_dir=executed_dir)
+        except CellExecutionError as error:  # the others still get recorded; this one keeps its old recording
+            failed.append(path.name)
+            print(f"{path.name}: FAILED, its recording and notebook are unchanged\n{str(error)[-1500:]}", flush=True)
+            continue
         total += made.seconds
         how = "replayed" if outputs_only else "cold"
         size = f"{made.size_bytes / 1024:.0f} KiB"
         print(f"{path.name}: {made.calls} calls, {size}, {made.seconds:.0f} s {how}", flush=True)
-    print(f"{len(paths)} notebook(s) in {total / 60:.1f} min")
-    return 0
+    print(f"{len(paths) - len(failed)} notebook(s) in {total / 60:.1f} min" + (f"; failed: {failed}" if failed else ""))
+    return 1 if failed else 0
 
 
 def _notebook_path(folder: Path, name: str) -> Path:

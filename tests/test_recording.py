@@ -24,6 +24,7 @@ from synthlab.llm.recording import (
     RecordingMissing,
     compact_recording,
     iter_calls,
+    llama_kernels,
     read_recording,
     recording_mode,
     recording_path,
@@ -76,6 +77,8 @@ def test_a_replay_gives_the_recorded_texts_on_another_machine_without_a_model_ca
     header, entries = read_recording(path)
     assert header["name"] == "07_example" and header["calls"] == 4 and header["seconds"] == 1.5
     assert {"created_at", "cpu", "llama_cpp_python", "model_files"} <= set(header)
+    assert header["kernels"] == llama_kernels() and header["kernels"], "the build's kernels decide the text"
+    assert all(name.isupper() and "=" not in name for name in header["kernels"])
     assert list(entries) == sorted(entries), "entries are sorted by key, so a re-recording diffs line by line"
     assert not (path.parent / "07_example.partial.jsonl").exists()
 
@@ -168,10 +171,13 @@ RECORDED = sorted((ROOT / "notebooks" / "recordings").glob("*.jsonl.gz"))
 @pytest.mark.parametrize("path", RECORDED, ids=[path.name for path in RECORDED])
 def test_recorded_calls_are_made_again_with_the_same_keys_and_valid_replies(path):
     """Two recorded calls per recording, made again on this machine: the same prompt and parameters give the same
-    cache key (so replay finds them), and the reply is a valid one (its text may differ on another CPU)."""
+    cache key (so replay finds them), and the reply is a valid one. Its text may differ on another CPU, unless the
+    llama.cpp build uses the same kernels as the one that recorded it (the Makefile's fixed AVX2 build): then it is
+    the recorded text, and the log-probabilities are the recorded ones."""
     from synthlab.llm.local import ChatLocalLlama
 
-    _, entries = read_recording(path)
+    header, entries = read_recording(path)
+    same_kernels = header.get("kernels") == llama_kernels()
     calls = [call for call in iter_calls(path) if call[1].get("_type") == "synthlab-llama-cpp"]
     forced = [call for call in calls if call[1].get("method") == "token_logprobs"]
     calls = [call for call in calls if call[1].get("method") is None]
@@ -181,8 +187,10 @@ def test_recorded_calls_are_made_again_with_the_same_keys_and_valid_replies(path
         values = ChatLocalLlama(cache=keys, n_ctx=params["n_ctx"]).token_logprobs(question, answer.content)
         assert keys.looked_up[0] in entries, "the forced call's key changed: replay would miss it"
         assert len(values) == len(json.loads(recorded)) and all(value <= 0 for value in values)
+        if same_kernels:
+            assert values == pytest.approx(json.loads(recorded), abs=1e-6)
     fields = ("temperature", "top_p", "max_tokens", "seed", "stop", "n_ctx", "logprobs", "top_logprobs")
-    for messages, params, _text in random.Random(0).sample(calls, min(2, len(calls))):
+    for messages, params, recorded in random.Random(0).sample(calls, min(2, len(calls))):
         options = {name: params[name] for name in fields}
         extra = {name: params[name] for name in params if name not in {*fields, "_type", "model", "model_bytes"}}
         model = ChatLocalLlama(cache=False, **options)
@@ -193,6 +201,8 @@ def test_recorded_calls_are_made_again_with_the_same_keys_and_valid_replies(path
         assert reply.response_metadata["finish_reason"] in {"stop", "length"}
         if "response_format" in extra and reply.response_metadata["finish_reason"] == "stop":
             json.loads(reply.content)  # the grammar holds on any CPU (unless the reply was cut by max_tokens)
+        if same_kernels:
+            assert reply.content == recorded, "the same build sampled other text: the recording is not portable"
 
 
 def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
@@ -221,3 +231,31 @@ def test_only_the_checked_cells_keep_their_outputs_and_nothing_else_changes():
     assert kept.cells[1].execution_count is None and kept.cells[2].execution_count == 7  # nbval compares run cells
     with pytest.raises(ValueError, match="other cells"):
         with_checked_outputs(committed, new_notebook(cells=[]))
+
+
+@pytest.mark.integration
+def test_record_goes_on_past_a_failing_notebook_and_leaves_it_as_it_was(recordings, capsys):
+    """``python -m synthlab record``: a notebook whose cell fails keeps its notebook and (no) recording, the next one
+    is still recorded, its executed copy is kept for writing the text, and the command exits with 1."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from synthlab.__main__ import main
+
+    folder = recordings / "recordings"
+    folder.mkdir()
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for name, source in [("01_bad", "raise ValueError('planted')"), ("02_good", "# NBVAL_CHECK_OUTPUT\nprint(6 * 7)")]:
+        nbformat.write(
+            new_notebook(cells=[new_code_cell(source)], metadata={"kernelspec": kernelspec}),
+            recordings / f"{name}.ipynb",
+        )
+    before = (recordings / "01_bad.ipynb").read_text()
+    assert main(["record", "--executed-dir", str(recordings / "executed")]) == 1
+    printed = capsys.readouterr().out
+    assert "01_bad.ipynb: FAILED" in printed and "planted" in printed and "failed: ['01_bad.ipynb']" in printed
+    assert (recordings / "01_bad.ipynb").read_text() == before and not recording_path("01_bad").exists()
+    assert read_recording(recording_path("02_good"))[0]["calls"] == 0
+    good = nbformat.read(recordings / "02_good.ipynb", as_version=4)
+    assert good.cells[0].outputs[0]["text"] == "42\n"
+    assert (recordings / "executed" / "02_good.ipynb").exists()

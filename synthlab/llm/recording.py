@@ -143,6 +143,17 @@ def read_recording(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
     return header, entries
 
 
+def llama_kernels() -> list[str]:
+    """The CPU kernels this llama.cpp build uses (``AVX2``, ``AVX512``, ``NEON``, ...): they decide the sampled
+    text, so two builds with the same kernels sample the same text for the same call (an AVX-512 and an AVX2 build
+    do not)."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode().replace("CPU :", "|")
+    flags = [part.split("=") for part in info.split("|") if part.count("=") == 1]
+    return [name.strip() for name, on in flags if on.strip() == "1" and name.strip().isupper()]
+
+
 def _machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -152,17 +163,14 @@ def _machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    try:
-        import llama_cpp
+    import llama_cpp
 
-        version = llama_cpp.__version__
-        # the kernels the build uses decide the text (an AVX-512 and an AVX2 build sample differently)
-        info = llama_cpp.llama_print_system_info().decode().replace("CPU :", "|")
-        flags = [part.split("=") for part in info.split("|") if part.count("=") == 1]
-        kernels = [name.strip() for name, on in flags if on.strip() == "1" and name.strip().isupper()]
-    except ImportError:  # pragma: no cover - llama-cpp-python is a dependency
-        version, kernels = None, []
-    return {"cpu": cpu, "machine": platform.machine(), "llama_cpp_python": version, "kernels": kernels}
+    return {
+        "cpu": cpu,
+        "machine": platform.machine(),
+        "llama_cpp_python": llama_cpp.__version__,
+        "kernels": llama_kernels(),
+    }
 
 
 def compact_recording(name: str, *, seconds: float | None = None) -> Path:
