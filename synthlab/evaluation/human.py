@@ -24,7 +24,6 @@ import warnings
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ from synthlab.curation.filters import (
     drop_repetitive,
 )
 from synthlab.evaluation.downstream import oracle_agreement
+from synthlab.evaluation.uncertainty import wilson_interval
 
 __all__ = [
     "NOT_RATINGS",
@@ -328,18 +328,15 @@ def win_rate(outcomes: Sequence[str], *, confidence: float = 0.95) -> WinRate:
     if n == 0:
         raise ValueError("win_rate of no comparisons is undefined: outcomes is empty")
     wins, losses, ties = counts["A"], counts["B"], counts["tie"]
-    rate = (wins + ties / 2) / n
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    low, high = wilson_interval(wins + ties / 2, n, confidence)
     return WinRate(
         wins=wins,
         losses=losses,
         ties=ties,
         n=n,
-        rate=rate,
-        low=max(0.0, centre - half),
-        high=min(1.0, centre + half),
+        rate=(wins + ties / 2) / n,
+        low=low,
+        high=high,
         method="wilson (ties count half)",
         confidence=confidence,
     )
