@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import Field
@@ -196,6 +197,54 @@ def test_an_interrupted_last_line_is_run_again(tmp_path):
     model = FlakyModel(seen=[])
     records = generate(model, ["a", "b"], checkpoint=path, progress=False)
     assert model.seen == [1] and records["text"].tolist() == ["a #0", "b #1"]
+
+
+def test_a_torn_checkpoint_is_mended_so_no_finished_row_is_ever_lost(tmp_path):
+    """The process dies at any byte of the last row: resuming cuts the fragment off (the next row is not glued onto
+    it), so a second and a third resume still read every finished row. Tried at every byte offset of that row."""
+    prompts = ["a", "b", "c", "d"]
+    whole = tmp_path / "whole.jsonl"
+    generate(EchoSeedModel(), prompts, checkpoint=whole, progress=False)
+    data = whole.read_bytes()
+    last_start = data[:-1].rfind(b"\n") + 1
+    for offset in range(last_start, len(data)):  # every way of cutting the last row, its newline included
+        path = tmp_path / f"cut{offset}.jsonl"
+        path.write_bytes(data[:offset])
+        model = EchoSeedModel()
+        first = generate(model, prompts, checkpoint=path, progress=False)
+        assert model.calls == (1 if offset < len(data) - 1 else 0), offset  # only the torn row runs again
+        assert first["text"].tolist() == ["a #0", "b #1", "c #2", "d #3"]
+        again = EchoSeedModel()
+        assert generate(again, prompts, checkpoint=path, progress=False)["text"].tolist() == first["text"].tolist()
+        assert again.calls == 0 and path.read_bytes().endswith(b"\n")
+    middle = tmp_path / "middle.jsonl"
+    lines = data.split(b"\n")
+    middle.write_bytes(b"\n".join([lines[0], lines[1][:10], *lines[2:]]))
+    with pytest.raises(ValueError, match="line 2 is not valid JSON"):
+        generate(EchoSeedModel(), prompts, checkpoint=middle, progress=False)
+
+
+def test_a_checkpoint_is_not_resumed_with_another_parser(tmp_path):
+    path = tmp_path / "run.jsonl"
+    generate(EchoSeedModel(), ["a", "b"], checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="different parse"):
+        generate(EchoSeedModel(), ["a", "b"], checkpoint=path, parse=lambda s: {"text": s.upper()}, progress=False)
+    shouting = tmp_path / "shouting.jsonl"
+    generate(EchoSeedModel(), ["a", "b"], checkpoint=shouting, parse=lambda s: {"text": s.upper()}, progress=False)
+    with pytest.raises(ValueError, match="different parse"):  # another lambda: another body
+        generate(EchoSeedModel(), ["a", "b"], checkpoint=shouting, parse=lambda s: {"text": s.lower()}, progress=False)
+    resumed = generate(
+        EchoSeedModel(), ["a", "b"], checkpoint=shouting, parse=lambda s: {"text": s.upper()}, progress=False
+    )
+    assert resumed["text"].tolist() == ["A #0", "B #1"]
+
+
+def test_resumed_rows_keep_the_types_of_their_labels(tmp_path):
+    path = tmp_path / "run.jsonl"
+    labels = np.array([0, 1] * 2)
+    generate(EchoSeedModel(), ["a", "b", "c", "d"], labels=labels, checkpoint=path, progress=False)
+    resumed = generate(EchoSeedModel(), ["a", "b", "c", "d"], labels=labels, checkpoint=path, progress=False)
+    assert resumed["label"].tolist() == [0, 1, 0, 1] and all(isinstance(v, int) for v in resumed["label"])
 
 
 def test_a_checkpoint_from_other_arguments_is_refused(tmp_path):

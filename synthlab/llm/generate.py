@@ -17,9 +17,11 @@ stopped (``python -m synthlab.llm.serve`` serves the embedded model for this; se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import types
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -121,6 +123,21 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
 
+def _code_digest(code: types.CodeType) -> str:
+    consts = [_code_digest(const) if isinstance(const, types.CodeType) else repr(const) for const in code.co_consts]
+    return hashlib.sha256(code.co_code + repr((consts, code.co_names)).encode()).hexdigest()[:12]
+
+
+def _parser_identity(parse: Parser) -> str:
+    """A name for ``parse`` that changes when its code does (a lambda is told apart by its body), so a checkpoint
+    is not resumed with another parser; a ``functools.partial`` adds its bound arguments."""
+    if isinstance(parse, functools.partial):
+        return f"partial({_parser_identity(parse.func)}, {parse.args!r}, {sorted(parse.keywords.items())!r})"
+    name = f"{getattr(parse, '__module__', '?')}.{getattr(parse, '__qualname__', type(parse).__qualname__)}"
+    code = getattr(parse, "__code__", None)
+    return f"{name}:{_code_digest(code)}" if code is not None else name
+
+
 def generate(
     model: BaseChatModel,
     prompts: Sequence[PromptLike],
@@ -190,6 +207,7 @@ def generate(
             "parent_ids": parent_ids,
             "method": method,
             "generation_round": generation_round,
+            "parse": parse,
         }
         store, saved = _open_checkpoint(checkpoint, plan, arguments)
         for row, record in saved.items():
@@ -319,6 +337,7 @@ def _open_checkpoint(
         "round": arguments["generation_round"],
         "model": plan.identity,
         "model_params": _digest(plan.model_params),
+        "parse": _parser_identity(arguments["parse"]),
     }
     store = Checkpoint(path, key)
     return store, store.load()
