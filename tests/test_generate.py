@@ -258,3 +258,10 @@ def test_a_checkpoint_from_other_arguments_is_refused(tmp_path):
     other.write_text('{"id": "x"}\n')
     with pytest.raises(ValueError, match="is not a generate\\(\\) checkpoint"):
         generate(EchoSeedModel(), ["a"], checkpoint=other, progress=False)
+
+
+def test_one_string_is_refused_where_a_list_is_wanted():
+    with pytest.raises(TypeError, match="not one string; got 'Write a review.': pass \\[prompt\\]"):
+        generate(EchoSeedModel(), "Write a review.")
+    with pytest.raises(TypeError, match="labels must be a list with one item per prompt"):
+        generate(EchoSeedModel(), ["a", "b", "c"], labels="pos")

@@ -106,6 +106,7 @@ def rouge_l(candidate: str, reference: str, tokenizer: Tokenizer | None = None) 
 
 def max_rouge_l(texts: Sequence[str], references: Sequence[str], tokenizer: Tokenizer | None = None) -> list[float]:
     """For each text, its highest ROUGE-L against any of ``references`` (the copy score)."""
+    texts, references = check_texts(texts, 0, "max_rouge_l texts"), check_texts(references, 0, "max_rouge_l references")
     if len(references) == 0:
         raise ValueError("references is empty; pass the texts to compare against (e.g. the demonstrations)")
     tokenize = tokenizer or default_tokenize
@@ -121,6 +122,7 @@ def copy_rate(
 ) -> float:
     """Share of ``texts`` whose max ROUGE-L to ``references`` reaches ``threshold``: near copies
     of a demonstration (0.0 for no texts)."""
+    texts = check_texts(texts, 0, "copy_rate")
     if not texts:
         return 0.0
     scores = max_rouge_l(texts, references, tokenizer)

@@ -49,7 +49,8 @@ __all__ = [
 
 def _tokens(texts: Sequence[str], tokenizer: Tokenizer | None) -> list[list[str]]:
     tokenize = tokenizer or default_tokenize
-    return [tokenize(text) for text in texts]
+    # one string is not a corpus (its characters would be counted), and a missing text is not a text
+    return [tokenize(text) for text in check_texts(texts, 0, "a diversity metric")]
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> Iterable[tuple[str, ...]]:

@@ -233,7 +233,13 @@ def _check_arguments(
     retry_backoff: float,
     aligned: Mapping[str, Sequence[Any] | None],
 ) -> None:
-    """Raise ``ValueError`` naming the first argument ``generate`` cannot run with."""
+    """Raise ``ValueError`` naming the first argument ``generate`` cannot run with (``TypeError`` for one string
+    where a list is wanted: iterating it would make a prompt, or a label, of each character)."""
+    if isinstance(prompts, str):
+        raise TypeError(f"prompts must be a list of prompts, not one string; got {prompts[:40]!r}: pass [prompt]")
+    for name, values in aligned.items():
+        if isinstance(values, str):
+            raise TypeError(f"{name} must be a list with one item per prompt, not one string; got {values[:40]!r}")
     if len(prompts) == 0:
         raise ValueError("prompts is empty: pass at least one prompt to generate from.")
     if n < 1:
