@@ -71,30 +71,41 @@ def drop_malformed(
     frame: pd.DataFrame, *, text_col: str = "text", label_col: str | None = "label", min_words: int = 3
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remove rows whose generation failed (``error`` set), whose text is missing or shorter
-    than ``min_words`` words, or (when ``label_col`` is given) whose label is missing."""
+    than ``min_words`` words, or (when ``label_col`` is given) whose label is missing. Like every curation step,
+    an empty frame raises ``ValueError`` (there is nothing to curate; an earlier step's log says why)."""
     require_column(frame, text_col, "text_col")
-    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    for index, row in frame.iterrows():
-        text = row[text_col]
-        if "error" in frame.columns and isinstance(row["error"], str):
-            reasons[index] = f"generation error: {row['error']}"
+    if label_col is not None:
+        require_column(frame, label_col, "label_col")
+    if frame.empty:
+        raise ValueError("drop_malformed got an empty frame: there is nothing to filter")
+    errors = frame["error"] if "error" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+    labels = frame[label_col] if label_col is not None else pd.Series([""] * len(frame), index=frame.index)
+    reasons = []
+    for text, error, label in zip(frame[text_col], errors, labels):  # by position: index labels may repeat
+        if isinstance(error, str):
+            reasons.append(f"generation error: {error}")
         elif not isinstance(text, str) or not text.strip():
-            reasons[index] = "empty text"
+            reasons.append("empty text")
         elif len(_WORD.findall(text)) < min_words:
-            reasons[index] = f"shorter than {min_words} words"
-        elif label_col is not None and pd.isna(row[label_col]):
-            reasons[index] = "missing label"
+            reasons.append(f"shorter than {min_words} words")
+        elif label_col is not None and pd.isna(label):
+            reasons.append("missing label")
+        else:
+            reasons.append(None)
     return split_by_reason(frame, reasons, "drop_malformed")
 
 
 def drop_exact_duplicates(frame: pd.DataFrame, *, text_col: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the first of each group of rows whose text is identical after trimming spaces
     and lower-casing; the others are removed with the id of the row they duplicate (in the
-    ``reason`` and in ``duplicate_of``)."""
+    ``reason`` and in ``duplicate_of``). A missing text (a failed row) is no duplicate of another: it is kept, for
+    :func:`drop_malformed` to remove with its reason. An empty frame raises ``ValueError``."""
     require_column(frame, text_col, "text_col")
-    key = frame[text_col].fillna("").map(lambda text: " ".join(str(text).lower().split()))
-    first_id = row_ids(frame).groupby(key, sort=False).transform("first")
-    duplicate = key.duplicated(keep="first")
+    if frame.empty:
+        raise ValueError("drop_exact_duplicates got an empty frame: there is nothing to filter")
+    key = frame[text_col].map(lambda text: " ".join(text.lower().split()) if isinstance(text, str) else None)
+    first_id = row_ids(frame).groupby(key, sort=False, dropna=True).transform("first")
+    duplicate = key.duplicated(keep="first") & key.notna()
     reasons = ("exact duplicate of " + first_id.astype(str)).where(duplicate, None)
     kept, removed = split_by_reason(frame, reasons, "drop_exact_duplicates")
     removed["duplicate_of"] = first_id[duplicate]

@@ -98,7 +98,7 @@ def self_generated_pool(
         progress=progress,
     )
     well_formed, malformed = drop_malformed(rows)
-    pool, duplicates = drop_exact_duplicates(well_formed)
+    pool, duplicates = drop_exact_duplicates(well_formed) if len(well_formed) else (well_formed, malformed.iloc[:0])
     removed = pd.concat([malformed, duplicates], ignore_index=True)
     if pool.empty:
         raise ValueError(
