@@ -7,7 +7,7 @@ rows pass (``n / labels`` per label when balanced) or the plan, its budget of ca
 the plan always gets seed ``seed + k``, so the cache and recordings see the same calls however the draws fall.
 
 >>> result = generate_until(model, prompts, 200, steps=HYGIENE, labels=labels)   # doctest: +SKIP
->>> result.table   # calls, rows passed and removed after each draw: the attrition
+>>> result.table   # calls, rows passed and removed after each draw: the attrition  # doctest: +SKIP
 """
 
 from __future__ import annotations
