@@ -208,6 +208,35 @@ def _train_resample(train: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     return pd.concat(parts)
 
 
+def _tstr_scores(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    classifier: str | Any,
+    metric: str,
+    resample: str,
+    n_resamples: int,
+    seed: int,
+    draw_seed: int,
+) -> tuple[float, np.ndarray]:
+    """The score of training on ``train`` (classifier seeded ``seed``) and its ``n_resamples`` bootstrap draws, from
+    a generator seeded ``draw_seed``: two training sets drawn with one ``draw_seed`` are paired on the same test
+    rows."""
+    _check_tstr(train, test, metric, resample)
+    score = METRICS[metric]
+    truth = test["label"].to_numpy()
+    predicted = _predictions(train, test, classifier, seed)
+    rng = np.random.default_rng(draw_seed)
+    draws = []
+    for _ in range(n_resamples):
+        if resample == "test":
+            index = rng.integers(0, len(test), len(test))
+            draws.append(score(truth[index], predicted[index]))
+        else:
+            draws.append(score(truth, _predictions(_train_resample(train, rng), test, classifier, seed)))
+    return score(truth, predicted), np.array(draws)
+
+
 def tstr_estimate(
     train: pd.DataFrame,
     test: pd.DataFrame,
@@ -223,22 +252,14 @@ def tstr_estimate(
     ``resample="test"`` fits once and resamples the test rows (how much the score depends on which real rows were
     tested); ``resample="train"`` resamples the training rows within each label and refits ``n_resamples`` times
     (how much it depends on which rows were generated; slower). ``n`` is the number of resampled rows."""
-    _check_tstr(train, test, metric, resample)
-    score, n_resamples = METRICS[metric], _check_resamples(n_resamples)
     _check_confidence(confidence)
-    truth = test["label"].to_numpy()
-    predicted = _predictions(train, test, classifier, seed)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_resamples):
-        if resample == "test":
-            index = rng.integers(0, len(test), len(test))
-            draws.append(score(truth[index], predicted[index]))
-        else:
-            draws.append(score(truth, _predictions(_train_resample(train, rng), test, classifier, seed)))
+    value, draws = _tstr_scores(
+        train, test, classifier=classifier, metric=metric, resample=resample,
+        n_resamples=_check_resamples(n_resamples), seed=seed, draw_seed=seed,
+    )  # fmt: skip
     n = len(test) if resample == "test" else len(train)
     method = f"percentile bootstrap of the {resample} rows, {n_resamples}"
-    return _percentile(score(truth, predicted), np.array(draws), n, confidence, method)
+    return _percentile(value, draws, n, confidence, method)
 
 
 def tstr_difference(
@@ -256,28 +277,16 @@ def tstr_difference(
     """The train-on-synthetic ``metric`` of training set ``arm`` minus that of ``baseline``, both tested on the same
     real ``test`` rows. ``resample="test"`` resamples the shared test rows (paired: both classifiers fitted once);
     ``resample="train"`` resamples each training set within its labels and refits both, on the full test set."""
-    _check_tstr(arm, test, metric, resample)
-    _check_tstr(baseline, test, metric, resample)
-    score, n_resamples = METRICS[metric], _check_resamples(n_resamples)
     _check_confidence(confidence)
-    truth = test["label"].to_numpy()
-    predicted_arm = _predictions(arm, test, classifier, seed)
-    predicted_baseline = _predictions(baseline, test, classifier, seed)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_resamples):
-        if resample == "test":
-            index = rng.integers(0, len(test), len(test))
-            draws.append(score(truth[index], predicted_arm[index]) - score(truth[index], predicted_baseline[index]))
-        else:
-            draws.append(
-                score(truth, _predictions(_train_resample(arm, rng), test, classifier, seed))
-                - score(truth, _predictions(_train_resample(baseline, rng), test, classifier, seed))
-            )
-    value = score(truth, predicted_arm) - score(truth, predicted_baseline)
+    options = {"classifier": classifier, "metric": metric, "resample": resample,
+               "n_resamples": _check_resamples(n_resamples)}  # fmt: skip
+    arm_value, arm_draws = _tstr_scores(arm, test, seed=seed, draw_seed=seed, **options)
+    # the same draws of the test rows for both (paired); refits draw the two sets' rows apart
+    baseline_draws_seed = seed if resample == "test" else seed + 1
+    baseline_value, baseline_draws = _tstr_scores(baseline, test, seed=seed, draw_seed=baseline_draws_seed, **options)
     n = len(test) if resample == "test" else min(len(arm), len(baseline))
     how = "paired percentile bootstrap of the test rows" if resample == "test" else "bootstrap of the train rows"
-    return _percentile(value, np.array(draws), n, confidence, f"{how}, {n_resamples}")
+    return _percentile(arm_value - baseline_value, arm_draws - baseline_draws, n, confidence, f"{how}, {n_resamples}")
 
 
 @dataclass
