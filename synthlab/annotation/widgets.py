@@ -9,6 +9,7 @@ with ``annotator.buttons["positive"].click()``. Taught in ``notebooks/14_manual_
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +24,14 @@ class Annotator(widgets.VBox):
     """Shows the first undecided row of ``order`` (ids, e.g. from
     :func:`synthlab.curation.reannotate.annotation_order`) with its text, given label and the progress
     ("12 / 200 decided"), under one button per label plus *discard*, *skip* and *undo*. A click saves the
-    decision in ``store`` (flushed to disk) and shows the next row; *undo* takes back the latest
-    decision in the store. Display it as the last expression of a cell.
+    decision in ``store`` (flushed to disk) and shows the next row; *undo* takes back this annotator's latest
+    decision. Display it as the last expression of a cell.
+
+    Two annotators on one label file (two tabs, two raters) see each other's decisions: a row the other has
+    decided is not shown again. The latest decision per row wins, with a warning when a click replaces the
+    other's decision for the row on screen; *undo* takes back only a decision made here (after a restart, the
+    latest one saved under ``annotator``), and never one the other made later for the same row: that undo
+    changes nothing and warns.
 
     >>> store = LabelStore("labels.jsonl", train, labels=["negative", "positive"])  # doctest: +SKIP
     >>> Annotator(store, annotation_order(train, "uncertainty")[:200])           # doctest: +SKIP
@@ -48,6 +55,7 @@ class Annotator(widgets.VBox):
             button.on_click(lambda _button, decision=decision: self._clicked(decision))
             self.buttons[decision] = button
         self.current_id: Any = None
+        self._made: list[dict[str, Any]] = []  # this annotator's decisions, latest last: what undo takes back
         super().__init__(
             [
                 widgets.HBox([self.progress_bar, self.progress_text]),
@@ -67,14 +75,28 @@ class Annotator(widgets.VBox):
         """Save ``decision`` (a label, ``"discard"`` or ``"skip"``) for the row shown, then show the next."""
         if self.current_id is None:
             raise RuntimeError("every row of the order is decided; press undo to change the latest decision")
-        self.store.record(self.current_id, decision, annotator=self.annotator)
+        other = self.store.latest(self.current_id)
+        if other is not None and other["decision"] is not None:
+            warnings.warn(
+                f"row {self.current_id!r} was decided {other['decision']!r} by {other['annotator']!r} at "
+                f"{other['at']} while it was shown here; your {decision!r} is saved after it and replaces it "
+                "(the latest decision per row wins)",
+                UserWarning,
+                stacklevel=2,
+            )
+        self._made.append(self.store.record(self.current_id, decision, annotator=self.annotator))
         self._show_next()
 
     def undo(self) -> None:
-        """Take back the latest decision in the store (saved as an undo line) and show that row again."""
-        decided = self.store.decisions()
-        if len(decided):
-            self.store.record(decided["id"].iloc[-1], None, annotator=self.annotator)
+        """Take back this annotator's latest decision (saved as an undo line) and show that row again; see the
+        class docstring for a file shared with another annotator."""
+        if self._made:
+            self.store.undo(self._made.pop(), annotator=self.annotator)
+        else:
+            decided = self.store.decisions()
+            mine = decided[decided["annotator"] == self.annotator]
+            if len(mine):
+                self.store.undo(self.store.latest(mine["id"].iloc[-1]), annotator=self.annotator)
         self._show_next()
 
     def _show_next(self) -> None:
