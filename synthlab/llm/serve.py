@@ -14,8 +14,11 @@ are inside the model at once; the others wait for a slot. Each request runs on i
 concurrent requests are decoded together by its continuous batching (:mod:`synthlab.llm.batching`).
 llama.cpp's own ``llama-server --parallel N`` does the same in C++ but ships on PyPI
 only as a source build; ``python -m llama_cpp.server`` answers one request at a time. A malformed
-request gets HTTP 400 with an OpenAI-style JSON error naming the problem. Exercised in
-``tests/test_serve.py`` and ``benchmarks/bench_concurrency.py``.
+request gets HTTP 400 with an OpenAI-style JSON error naming the problem in one line: a ``Content-Length``
+that is not a number, a body that is not JSON or nested too deeply, or a body that stops short of its
+``Content-Length`` (waited for ``read_timeout`` seconds at most); a body over ``max_body`` bytes gets 413, a
+GET to the POST route (or the reverse) 405. Exercised in ``tests/test_serve.py``,
+``tests/test_faults_server.py`` and ``benchmarks/bench_concurrency.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import ValidationError
 
 __all__ = [
     "BadRequest",
@@ -40,6 +44,7 @@ __all__ = [
     "in_background",
     "main",
     "make_server",
+    "one_line",
     "parse_chat_request",
     "running",
     "ServerT",
@@ -74,8 +79,11 @@ def parse_chat_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any]]:
         content = message.get("content") if isinstance(message, dict) else None
         if role not in _ROLES:
             raise BadRequest(f"messages[{position}].role must be one of {sorted(_ROLES)}; got {role!r}")
-        if not isinstance(content, (str, list)):
-            raise BadRequest(f"messages[{position}].content must be a string or a list of text parts")
+        if not isinstance(content, str) and not (isinstance(content, list) and all(map(_is_text_part, content))):
+            raise BadRequest(
+                f"messages[{position}].content must be a string or a list of text parts "
+                "(strings or {'type': 'text', 'text': ...} objects)"
+            )
         messages.append(_ROLES[role](content=content))
     if body.get("stream"):
         raise BadRequest("stream=true is not supported by synthlab.llm.serve; send a non-streaming request")
@@ -101,6 +109,20 @@ def parse_chat_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any]]:
     if stop:
         options["stop"] = stop
     return messages, options
+
+
+def _is_text_part(part: Any) -> bool:
+    return isinstance(part, str) or (isinstance(part, dict) and isinstance(part.get("text"), str))
+
+
+def one_line(error: Exception) -> str:
+    """A short one-line message for ``error`` (a pydantic ``ValidationError`` as its first problems)."""
+    if isinstance(error, ValidationError):
+        problems = [f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" for problem in error.errors()]
+        text = f"{error.title}: " + "; ".join(problems[:3])
+    else:
+        text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text if len(text) <= 300 else text[:297] + '...'}"
 
 
 def completion_body(message: BaseMessage, alias: str) -> dict[str, Any]:
@@ -133,11 +155,25 @@ class ChatServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, model: BaseChatModel, host: str, port: int, parallel: int, alias: str, verbose: bool) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        host: str,
+        port: int,
+        parallel: int,
+        alias: str,
+        verbose: bool,
+        *,
+        read_timeout: float = 10.0,
+        max_body: int = 16 * 2**20,
+    ) -> None:
         if parallel < 1:
             raise ValueError(f"parallel (slots) must be >= 1; got {parallel}")
+        if read_timeout <= 0 or max_body < 1:
+            raise ValueError(f"read_timeout and max_body must be positive; got {read_timeout} and {max_body}")
         super().__init__((host, port), _Handler)
         self.model, self.alias, self.parallel, self.verbose = model, alias, parallel, verbose
+        self.read_timeout, self.max_body = read_timeout, max_body
         self.slots = threading.BoundedSemaphore(parallel)
 
     @property
@@ -155,19 +191,66 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        self._send(status, {"error": {"message": message, "type": kind, "code": status}})
+    def _error(
+        self, status: int, message: str, kind: str = "invalid_request_error", headers: dict[str, str] | None = None
+    ) -> None:
+        self._send(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
+
+    def _refuse(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+        """An error after which the connection closes: the rest of the body, if any, is never read."""
+        self.close_connection = True
+        self._error(status, message, kind, {"Connection": "close"})
+
+    def _wrong_method(self, allowed: str) -> None:
+        self._error(405, f"{self.path} answers {allowed} only", "method_not_allowed", {"Allow": allowed})
+
+    def _body(self) -> bytes | None:
+        """The request body, or None after refusing it (a bad or too large Content-Length, a body cut short)."""
+        declared = self.headers.get("Content-Length", "0").strip()
+        if not (declared.isascii() and declared.isdigit()):
+            self._refuse(400, f"Content-Length must be a whole number of bytes; got {declared!r}")
+            return None
+        length = int(declared)
+        if length > self.server.max_body:
+            limit = self.server.max_body
+            self._refuse(413, f"the body of {length} bytes is over this server's limit of {limit}", "too_large")
+            return None
+        deadline, chunks, received = time.monotonic() + self.server.read_timeout, [], 0
+        try:
+            while received < length:
+                self.connection.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = self.rfile.read1(length - received)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+        except TimeoutError:
+            pass
+        finally:
+            self.connection.settimeout(None)
+        if received < length:
+            self._refuse(
+                400,
+                f"the body ended after {received} of the {length} bytes its Content-Length declares "
+                f"(waited {self.server.read_timeout:g} s); send the whole body or the right Content-Length",
+            )
+            return None
+        return b"".join(chunks)
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/v1/models":
+        if self.path.rstrip("/") == "/v1/chat/completions":
+            self._wrong_method("POST")
+        elif self.path.rstrip("/") == "/v1/models":
             self._send(
                 200,
                 {
@@ -179,8 +262,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no such endpoint {self.path!r}; use /v1/models or /v1/chat/completions", "not_found")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
+        if raw is None:
+            return
+        if self.path.rstrip("/") == "/v1/models":
+            self._wrong_method("GET")
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._error(404, f"no such endpoint {self.path!r}; POST to /v1/chat/completions", "not_found")
             return
@@ -190,8 +277,10 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = self.server.model.invoke(messages, **options)
         except json.JSONDecodeError as error:
             self._error(400, f"the request body is not valid JSON: {error.msg} at position {error.pos}")
+        except RecursionError:
+            self._error(400, "the request body is nested too deeply; send a flat chat completion request")
         except (ValueError, TypeError) as error:  # BadRequest, or an option the model's validators reject
-            self._error(400, f"{type(error).__name__}: {error}")
+            self._error(400, one_line(error))
         except Exception as error:  # noqa: BLE001 - any model failure becomes a 500 for this request only
             self._error(500, f"{type(error).__name__}: {error}", "server_error")
         else:
@@ -206,15 +295,18 @@ def make_server(
     parallel: int = 1,
     alias: str = "smollm2",
     verbose: bool = False,
+    read_timeout: float = 10.0,
+    max_body: int = 16 * 2**20,
 ) -> ChatServer:
     """An OpenAI-compatible server for ``model`` (default: the embedded model, uncached, batching up
     to ``parallel`` sequences) bound to ``host:port`` (``port=0`` picks a free one; see
-    ``server.base_url``); call ``serve_forever()``, or use :func:`running`."""
+    ``server.base_url``); call ``serve_forever()``, or use :func:`running`. A request body must arrive
+    within ``read_timeout`` seconds and hold at most ``max_body`` bytes."""
     if model is None:
         from synthlab.llm.chat import get_chat_model
 
         model = get_chat_model("local", cache=False, n_parallel=parallel)
-    return ChatServer(model, host, port, parallel, alias, verbose)
+    return ChatServer(model, host, port, parallel, alias, verbose, read_timeout=read_timeout, max_body=max_body)
 
 
 ServerT = TypeVar("ServerT", bound=ThreadingHTTPServer)
