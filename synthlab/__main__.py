@@ -5,6 +5,8 @@
   recorded model calls (``SYNTHLAB_REPLAY=off`` runs it cold).
 - ``python -m synthlab record [NOTEBOOK ...]`` re-makes the recordings of the given notebooks (all by default)
   cold on the embedded model (:mod:`synthlab.workflows.recorder`).
+- ``python -m synthlab fetch all`` (or dataset names) downloads, checks and caches the real datasets, and fetches
+  again any cached file that is damaged (:mod:`synthlab.core.data`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         default="runs/recorded",
         help="where each run's whole notebook, every output included, is written (to write the text from)",
     )
+    fetch = commands.add_parser("fetch", help="download, check and cache the real datasets; repair damaged files")
+    fetch.add_argument("names", nargs="+", help="dataset names, or all")
     args = parser.parse_args(argv)
+    if args.command == "fetch":
+        from synthlab.core.data import main as data_main
+
+        return data_main(["fetch", *args.names])
     if args.command == "record":
         return _record(args.notebooks, outputs_only=args.outputs_only, executed_dir=Path(args.executed_dir))
 

