@@ -127,7 +127,7 @@ for i in range(n):
 
 
 def test_two_processes_write_one_cache_while_a_third_holds_a_long_write(tmp_path):
-    path, n, hold = tmp_path / "shared.sqlite", 200, 5.5  # SQLite's default wait was 5 s
+    path, n, hold = tmp_path / "shared.sqlite", 100, 5.5  # SQLite's default wait was 5 s
     SQLiteCache(path)
     holder = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False
@@ -155,4 +155,4 @@ def test_two_processes_write_one_cache_while_a_third_holds_a_long_write(tmp_path
         release.join()
     holder.close()
     assert [writer.returncode for writer in writers] == [0, 0], errors
-    assert len(SQLiteCache(path)) == 2 * n + 1  # 2 writers x 200 entries and the holder's, none lost
+    assert len(SQLiteCache(path)) == 2 * n + 1  # 2 writers x 100 entries and the holder's, none lost
