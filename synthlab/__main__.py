@@ -1,6 +1,6 @@
 """Command line.
 
-- ``python -m synthlab demo [--n 40] [--seed 0] [--runs-dir runs]`` runs the capstone workflow
+- ``python -m synthlab demo [--n 200] [--seed 0] [--runs-dir runs]`` runs the capstone workflow
   (:mod:`synthlab.workflows.capstone`, taught in ``notebooks/40_capstone.ipynb``), replaying that notebook's
   recorded model calls (``SYNTHLAB_REPLAY=off`` runs it cold).
 - ``python -m synthlab record [NOTEBOOK ...]`` re-makes the recordings of the given notebooks (all by default)
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the capstone: generate with 3 strategies, curate with 3 pipelines, "
         "evaluate on real data, write a run folder",
     )
-    demo.add_argument("--n", type=int, default=40, help="rows to generate per strategy (balanced over labels)")
+    demo.add_argument("--n", type=int, default=200, help="rows per strategy that pass hygiene (balanced over labels)")
     demo.add_argument("--seed", type=int, default=0, help="base seed; row k uses seed + k")
     demo.add_argument("--runs-dir", default="runs", help="where the run folder is written")
     record = commands.add_parser("record", help="re-make notebooks' recordings cold on the embedded model")

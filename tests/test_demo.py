@@ -40,7 +40,8 @@ def test_cli_runs_the_capstone_and_prints_table_folder_and_calls(fake_backend, t
     ):
         assert text in printed
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["settings"]["n"] == 16 and metrics["settings"]["row_seeds"] == [3, 18]
+    assert metrics["settings"]["n"] == 16 and metrics["settings"]["row_seeds"][0] == 3
+    assert "real few-shot + best synthetic" in printed and "real rows" in printed
     assert (run_dir / "report.md").exists() and (run_dir / "capstone.png").exists()
 
 
@@ -52,7 +53,7 @@ def test_summary_without_a_cache_names_the_run_folder_only(fake_backend, tmp_pat
 
 def test_cli_rejects_too_few_rows_before_loading_a_model(tmp_path, monkeypatch):
     monkeypatch.setattr(synthlab.workflows.capstone, "get_chat_model", lambda *a, **k: pytest.fail("model loaded"))
-    with pytest.raises(ValueError, match=r"n=1 is too small for 2 labels.*use n >= 8"):
+    with pytest.raises(ValueError, match=r"n=1 must be a multiple of the 2 labels and at least 8"):
         main(["demo", "--n", "1", "--runs-dir", str(tmp_path)])
     assert not any(tmp_path.iterdir())
 
@@ -76,7 +77,7 @@ def test_capstone_on_the_embedded_model_writes_a_complete_run_folder(tmp_path):
     )
     row = result.table.loc[("label-only", "hygiene")]
     kept, removed = result.curated["label-only", "hygiene"]
-    assert row["generated"] == 8 == len(kept) + len(removed)
+    assert 8 <= row["generated"] <= 16 and len(kept) + len(removed) <= row["generated"]
     assert 0 <= row["tstr_accuracy"] <= 1 and 0 <= row["oracle_agreement"] <= 1
     assert result.oracle.accuracy > 0.7
     assert (result.run_dir / "curated" / "label-only" / "hygiene.removed.jsonl").exists()
@@ -93,4 +94,4 @@ def test_echo_model_rows_are_measured_too(fake_backend):
         real=synthlab.workflows.capstone.load_real_task(),
         progress=False,
     )
-    assert result.table["generated"].eq(8).all()
+    assert result.table["generated"].between(8, 16).all()

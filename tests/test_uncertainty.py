@@ -12,11 +12,13 @@ from scipy import stats
 from synthlab.core.classifiers import train_and_test
 from synthlab.evaluation.human import win_rate
 from synthlab.evaluation.uncertainty import (
+    METRICS,
     Estimate,
     bootstrap,
     bootstrap_difference,
     over_seeds,
     proportion,
+    resampled_scores,
     tstr_difference,
     tstr_estimate,
     wilson_interval,
@@ -135,3 +137,17 @@ def test_over_seeds_gives_the_t_interval_of_the_mean():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1"])
+def test_resampled_scores_equal_sklearn_per_resample(metric):
+    rng = np.random.default_rng(3)
+    truth = rng.choice(["pos", "neg", "mixed"], 60)
+    predicted = np.where(rng.random(60) < 0.6, truth, rng.choice(["pos", "neg"], 60))
+    index = rng.integers(0, 60, (200, 60))
+    index[0] = np.flatnonzero(truth == "pos")[0]  # one resample of a single label: sklearn's labels are what occurs
+    fast = resampled_scores(truth, predicted, index, metric)
+    slow = [METRICS[metric](truth[row], predicted[row]) for row in index]
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        resampled_scores(truth, predicted, index, "recall")

@@ -243,9 +243,25 @@ def train_and_test(
     )
 
 
-def stratified_sample(frame: pd.DataFrame, n: int, *, label_col: str = "label", seed: int = 0) -> pd.DataFrame:
+def _balanced_allocation(counts: pd.Series, n: int) -> pd.Series:
+    if n % len(counts):
+        raise ValueError(
+            f"n={n} does not split evenly over the {len(counts)} labels; choose a multiple of {len(counts)}"
+        )
+    short = counts[counts < n // len(counts)]
+    if len(short):
+        raise ValueError(
+            f"a balanced sample of {n} needs {n // len(counts)} rows per label; {short.to_dict()} have fewer"
+        )
+    return pd.Series(n // len(counts), index=counts.index)
+
+
+def stratified_sample(
+    frame: pd.DataFrame, n: int, *, label_col: str = "label", seed: int = 0, balanced: bool = False
+) -> pd.DataFrame:
     """``n`` rows with the label proportions of ``frame`` and every label at least once (for
-    example a "real few-shot" training set), in their original order.
+    example a "real few-shot" training set), in their original order; ``balanced=True``: the same
+    number of rows of every label instead (``n`` must split evenly over the labels).
 
     Each label's rows are shuffled once per ``seed`` and a sample takes the first of them, so
     samples of different sizes with one seed overlap as much as stratification allows.
@@ -261,12 +277,15 @@ def stratified_sample(frame: pd.DataFrame, n: int, *, label_col: str = "label", 
             f"n={n} rows cannot be a stratified sample of {len(frame)} rows with "
             f"{len(counts)} labels; use {len(counts)} <= n <= {len(frame)}"
         )
-    quota = counts * n / len(frame)
-    allocation = quota.astype(int).clip(lower=1)
-    while allocation.sum() > n:  # the one-row-per-label minimum overshot: take from the largest
-        allocation.loc[allocation.idxmax()] -= 1
-    remainders = (quota - allocation)[allocation < counts].sort_values(ascending=False, kind="stable")
-    allocation.loc[remainders.index[: n - allocation.sum()]] += 1
+    if balanced:
+        allocation = _balanced_allocation(counts, n)
+    else:
+        quota = counts * n / len(frame)
+        allocation = quota.astype(int).clip(lower=1)
+        while allocation.sum() > n:  # the one-row-per-label minimum overshot: take from the largest
+            allocation.loc[allocation.idxmax()] -= 1
+        remainders = (quota - allocation)[allocation < counts].sort_values(ascending=False, kind="stable")
+        allocation.loc[remainders.index[: n - allocation.sum()]] += 1
     rng = np.random.default_rng(seed)
     values = frame[label_col].to_numpy()
     positions = [

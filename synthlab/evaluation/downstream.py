@@ -33,10 +33,12 @@ def learning_curve(
     classifier: str | Any = "tfidf-logreg",
     seed: int = 0,
     repeats: int = 1,
+    balanced: bool = False,
 ) -> pd.DataFrame:
     """Accuracy and macro-F1 on ``test`` against the number of training rows: for each
     repeat ``r`` and size, train on :func:`stratified_sample` of ``train`` with seed
-    ``seed + r``. Columns ``model``, ``n_train``, ``repeat``, ``accuracy``, ``macro_f1``.
+    ``seed + r`` (``balanced``: the same number of rows per label, as a balanced synthetic set
+    has). Columns ``model``, ``n_train``, ``repeat``, ``accuracy``, ``macro_f1``.
 
     Sizes above ``len(train_df)`` are capped to it with a warning (repeated sizes are then
     measured once); a size below the number of labels raises, since a sample must hold every
@@ -62,7 +64,7 @@ def learning_curve(
     rows = []
     for repeat in range(repeats):
         for size in capped:
-            sample = stratified_sample(train, size, label_col=label_col, seed=seed + repeat)
+            sample = stratified_sample(train, size, label_col=label_col, seed=seed + repeat, balanced=balanced)
             result = train_and_test(
                 sample, test, text_col=text_col, label_col=label_col, classifier=classifier, seed=seed + repeat
             )

@@ -91,7 +91,8 @@ def generate_until(
     draw is ``n`` calls; each next draw is sized from the pass rate so far. ``options`` go to
     :func:`synthlab.llm.generate.generate` (``parse``, ``method``, ``max_concurrency``...; not ``checkpoint``,
     since each draw is its own call). When the budget runs out first, the rows that passed are kept, with a
-    warning, and ``reached`` is False."""
+    warning, and ``reached`` is False; when every call of the budget failed, :class:`GenerationError` (with every
+    row on ``records``)."""
     if not 1 <= n <= len(prompts):
         raise ValueError(f"n must be between 1 and the budget, len(prompts) = {len(prompts)}; got {n}")
     for name, values in (("labels", labels), ("conditions", conditions)):
@@ -104,6 +105,7 @@ def generate_until(
     targets = _targets(labels, n, balanced)
     frames: list[pd.DataFrame] = []
     table: list[dict[str, Any]] = []
+    failures: list[GenerationError] = []
     done, draw = 0, n
     while True:
         stop = min(done + draw, len(prompts))
@@ -123,6 +125,7 @@ def generate_until(
             if error.records is None:
                 raise
             frames.append(error.records)
+            failures.append(error)
         done = stop
         rows = pd.concat(frames, ignore_index=True)
         passed, removed = run_filters(rows, steps)
@@ -140,6 +143,11 @@ def generate_until(
         if not sum(short.values()) or done == len(prompts):
             break
         draw = max(1, _next_draw(rows, passed, short, balanced))
+    if len(failures) == len(table):  # every call of the budget failed: nothing to curate, say why
+        raise GenerationError(
+            f"All {done} generations failed in {len(table)} draw(s); the first reason: {failures[0]}",
+            records=rows,
+        )
     reached = not sum(short.values())
     if targets is None:
         kept = passed.head(n)

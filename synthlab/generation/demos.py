@@ -47,6 +47,7 @@ __all__ = [
     "STRATEGIES",
     "copy_scores",
     "demo_parser",
+    "demo_prompts",
     "fit_demos_to_context",
     "generate_with_demos",
     "helpfulness",
@@ -282,6 +283,30 @@ def fit_demos_to_context(
     return kept
 
 
+def demo_prompts(
+    model: BaseChatModel,
+    task: TaskSpec,
+    demos: pd.DataFrame,
+    n: int,
+    *,
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+    context_window: int | None = None,
+    text_col: str = "text",
+    label_col: str = "label",
+) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """The ``(prompts, labels, conditions)`` of :func:`generate_with_demos`, for a caller that generates them
+    itself (say, :func:`synthlab.generation.attrition.generate_until`): every prompt shows ``demos`` (fitted to the
+    context window), and every condition dict holds ``demo_ids``, ``demo_texts`` and any extra ``params``."""
+    demos = fit_demos_to_context(
+        model, task, demos, context_window=context_window, text_col=text_col, label_col=label_col
+    )
+    pairs = list(zip(demos[text_col], demos[label_col]))
+    prompts, labels, conditions = build_prompts(task, n, demos=pairs, seed=seed)
+    provenance = {**(params or {}), "demo_ids": _demo_ids(demos), "demo_texts": demos[text_col].tolist()}
+    return prompts, labels, [{**condition, **provenance} for condition in conditions]
+
+
 def generate_with_demos(
     model: BaseChatModel,
     task: TaskSpec,
@@ -302,17 +327,15 @@ def generate_with_demos(
     demo prefix is evaluated once. Demos are first fitted to the context window
     (:func:`fit_demos_to_context`). Each row's ``params`` hold ``demo_ids``, ``demo_texts`` and
     any extra ``params`` (say, the selection strategy); ``parse`` defaults to :func:`demo_parser`."""
-    demos = fit_demos_to_context(
-        model, task, demos, context_window=context_window, text_col=text_col, label_col=label_col
-    )
-    pairs = list(zip(demos[text_col], demos[label_col]))
-    prompts, labels, conditions = build_prompts(task, n, demos=pairs, seed=seed)
-    provenance = {**(params or {}), "demo_ids": _demo_ids(demos), "demo_texts": demos[text_col].tolist()}
+    prompts, labels, conditions = demo_prompts(
+        model, task, demos, n, seed=seed, params=params, context_window=context_window,
+        text_col=text_col, label_col=label_col,
+    )  # fmt: skip
     return generate(
         model,
         prompts,
         labels=labels,
-        conditions=[{**c, **provenance} for c in conditions],
+        conditions=conditions,
         seed=seed,
         parse=parse or demo_parser(task),
         method=method,

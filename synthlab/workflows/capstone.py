@@ -11,16 +11,21 @@ sets with several generation **strategies**, each varying one part of the survey
 - ``"real-demos"``: the label plus four real seed reviews as demonstrations (in-context
   few-shot generation, as in GPT3Mix, Yoo et al., 2021).
 
-Each set then goes through several curation **pipelines** (:data:`PIPELINES`): the hygiene filters
+Every strategy is compared at the same number of rows that pass hygiene: it generates until ``n`` rows pass
+(:func:`synthlab.generation.attrition.generate_until`, at most :data:`BUDGET_FACTOR` calls per row), so the
+``generated`` column says what each strategy cost in calls. Each set then goes through several curation
+**pipelines** (:data:`PIPELINES`): the hygiene filters
 only, or hygiene followed by a learning-dynamics filter (CLLM, Seedat et al., 2024) or a consistency
 filter (a cross-fitted classifier, confident learning, Northcutt et al., 2021). Every kept set is
 measured directly (oracle agreement, distinct-2, self-BLEU, Vendi) and indirectly (train on
-synthetic, test on real: accuracy and macro-F1), next to real baselines (the 32-row seed pool and
-the full training split), in one table and one figure, and everything is written to a run folder.
-The generation calls are those of notebooks 01 and 02, so their cache answers them.
+synthetic, test on real: accuracy and macro-F1), each share with its 95% interval and the accuracy's gain
+over the 32 real seed rows (paired over the test rows), next to real baselines and the real learning curve
+(:mod:`synthlab.workflows.comparison`): the headline says where the best curated set (by macro-F1), alone and
+added to the seed rows, beats the real few-shot baseline, and how many real rows it is worth. One table, one
+figure, and everything is written to a run folder.
 
->>> result = run_capstone(n=40, seed=0)       # doctest: +SKIP
->>> result.table                               # doctest: +SKIP
+>>> result = run_capstone(n=200, seed=0)      # doctest: +SKIP
+>>> result.headline                            # doctest: +SKIP
 
 Taught in ``notebooks/40_capstone.ipynb``. The README's main job, ``make demo`` (``python -m synthlab demo``), runs
 :func:`run_capstone` with its defaults into ``runs/`` and prints :func:`synthlab.workflows.report.demo_summary`; the
@@ -41,7 +46,6 @@ from typing import Any
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from matplotlib import pyplot as plt
-from sklearn.metrics import accuracy_score, f1_score
 
 from synthlab.core.classifiers import TrainTestResult, train_and_test
 from synthlab.core.data import load
@@ -57,15 +61,19 @@ from synthlab.curation.filters import (
     drop_repetitive,
 )
 from synthlab.evaluation.diversity import distinct_n, self_bleu, vendi_score
-from synthlab.evaluation.downstream import compare_training_sets, oracle_agreement
-from synthlab.generation.demos import generate_with_demos, select_demos
+from synthlab.evaluation.downstream import oracle_agreement
+from synthlab.evaluation.uncertainty import tstr_difference, tstr_estimate, wilson_interval
+from synthlab.generation.attrition import Attrition, generate_until
+from synthlab.generation.demos import demo_parser, demo_prompts, select_demos
 from synthlab.generation.prompts import TaskSpec, build_prompts
 from synthlab.generation.tasks import ATTRIBUTES
 from synthlab.llm.chat import get_chat_model
-from synthlab.llm.generate import GenerationError, generate
+from synthlab.llm.generate import GenerationError
+from synthlab.workflows.comparison import headline, real_baselines, real_curve
 from synthlab.workflows.report import CapstoneResult, plot_capstone, write_run_folder
 
 __all__ = [
+    "BUDGET_FACTOR",
     "DEMOS_PER_LABEL",
     "MAX_SPLITS",
     "MIN_ROWS_PER_LABEL",
@@ -77,26 +85,34 @@ __all__ = [
     "generate_strategy",
     "load_real_task",
     "measure",
-    "real_baselines",
     "RealTask",
     "run_capstone",
 ]
 
 STRATEGIES: tuple[str, ...] = ("label-only", "attributes", "real-demos")
 PIPELINES: tuple[str, ...] = ("hygiene", "hygiene+cllm", "hygiene+crossfit")
+BUDGET_FACTOR = 2  # a strategy may make up to this many calls per row that must pass hygiene
 DEMOS_PER_LABEL = 2
 MAX_SPLITS = 5
 MIN_ROWS_PER_LABEL = 4
+N_RESAMPLES = 1000  # bootstrap resamples of the test rows behind every interval
 TABLE_COLUMNS = (
     "generated",
     "kept",
     "well_formed",
     "oracle_agreement",
+    "oracle_agreement_low",
+    "oracle_agreement_high",
     "distinct_2",
     "self_bleu",
     "vendi",
     "tstr_accuracy",
+    "tstr_accuracy_low",
+    "tstr_accuracy_high",
     "tstr_macro_f1",
+    "gain",
+    "gain_low",
+    "gain_high",
 )
 
 
@@ -127,14 +143,15 @@ def _require_known(kind: str, names: Sequence[str], known: Sequence[str]) -> Non
 
 def check_settings(n: int, strategies: Sequence[str], pipelines: Sequence[str], labels: Sequence[Any]) -> None:
     """Raise ``ValueError`` naming the problem for an unknown strategy or pipeline, or an ``n`` too
-    small to give every label :data:`MIN_ROWS_PER_LABEL` rows (cross-fitting and training need them)."""
+    small to give every label :data:`MIN_ROWS_PER_LABEL` rows (cross-fitting and training need them) or
+    that does not split evenly over the labels (every strategy is balanced)."""
     _require_known("strategy", strategies, STRATEGIES)
     _require_known("pipeline", pipelines, PIPELINES)
     smallest = MIN_ROWS_PER_LABEL * len(labels)
-    if isinstance(n, bool) or not isinstance(n, int) or n < smallest:
+    if isinstance(n, bool) or not isinstance(n, int) or n < smallest or n % len(labels):
         raise ValueError(
-            f"n={n!r} is too small for {len(labels)} labels: each label needs at least "
-            f"{MIN_ROWS_PER_LABEL} rows to cross-fit and train on; use n >= {smallest}"
+            f"n={n!r} must be a multiple of the {len(labels)} labels and at least {smallest}: each label needs "
+            f"at least {MIN_ROWS_PER_LABEL} rows to cross-fit and train on, the same number for every label"
         )
 
 
@@ -147,29 +164,29 @@ def generate_strategy(
     task: TaskSpec | None = None,
     seed: int = 0,
     progress: bool = True,
-) -> pd.DataFrame:
-    """``n`` rows (labels balanced, row k seeded ``seed + k``) written with one of :data:`STRATEGIES`;
-    ``"real-demos"`` shows :data:`DEMOS_PER_LABEL` random rows per label of ``seed_pool``. The prompts
-    and seeds are those of notebook 01 ((b) and (c)) and notebook 02 (the real-seed-demos arm).
-    Failed rows stay on their row; if every row fails, the :class:`GenerationError` names the strategy."""
+) -> Attrition:
+    """Generate with one of :data:`STRATEGIES` until ``n`` rows (half per label) pass the hygiene filters, within
+    ``BUDGET_FACTOR * n`` calls (row k of the plan seeded ``seed + k``): :class:`Attrition` with the ``kept`` rows,
+    every generated row, the hygiene removals and the calls per draw. ``"real-demos"`` shows
+    :data:`DEMOS_PER_LABEL` random rows per label of ``seed_pool``. The prompts are those of notebook 01 ((b) and
+    (c)) and notebook 02 (the real-seed-demos arm). If every row of a draw fails, the :class:`GenerationError`
+    names the strategy."""
     _require_known("strategy", [strategy], STRATEGIES)
     task = task or TaskSpec()
-    try:
-        if strategy == "real-demos":
-            demos = select_demos(seed_pool, DEMOS_PER_LABEL, "random", labels=task.labels, seed=seed)
-            return generate_with_demos(model, task, demos, n, seed=seed, method="real-seed-demos", progress=progress)
+    budget = BUDGET_FACTOR * n
+    if strategy == "real-demos":
+        demos = select_demos(seed_pool, DEMOS_PER_LABEL, "random", labels=task.labels, seed=seed)
+        prompts, labels, conditions = demo_prompts(model, task, demos, budget, seed=seed)
+        options = {"parse": demo_parser(task), "method": "real-seed-demos"}
+    else:
         attributes = ATTRIBUTES if strategy == "attributes" else None
-        prompts, labels, conditions = build_prompts(task, n, attributes=attributes, seed=seed)
-        return generate(
-            model,
-            prompts,
-            labels=labels,
-            conditions=conditions,
-            seed=seed,
-            parse=strip_chatter,
-            method="attributes" if attributes else "specified",
-            progress=progress,
-        )
+        prompts, labels, conditions = build_prompts(task, budget, attributes=attributes, seed=seed)
+        options = {"parse": strip_chatter, "method": "attributes" if attributes else "specified"}
+    try:
+        return generate_until(
+            model, prompts, n, steps=_hygiene_steps(), labels=labels, conditions=conditions, seed=seed,
+            progress=progress, **options,
+        )  # fmt: skip
     except GenerationError as error:
         error.add_note(
             f"(every row of strategy {strategy!r} failed: check that the model answers at all, "
@@ -223,36 +240,34 @@ def curate(
 
 
 def measure(
-    rows: pd.DataFrame, kept: pd.DataFrame, *, oracle: TrainTestResult, test: pd.DataFrame, seed: int = 0
+    rows: pd.DataFrame,
+    kept: pd.DataFrame,
+    *,
+    oracle: TrainTestResult,
+    test: pd.DataFrame,
+    baseline: pd.DataFrame,
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
 ) -> dict[str, float]:
     """One row of the capstone table for a generated set ``rows`` and what curation ``kept`` of it:
     sizes, the well-formed share (rows :func:`synthlab.curation.filters.drop_malformed` keeps, of all generated),
-    oracle agreement (E1), distinct-2 and self-BLEU (E4), Vendi (E5) and train-on-synthetic,
-    test-on-real accuracy and macro-F1 (E6). What cannot be measured on what was kept (no rows; one
-    row for diversity; one label for training) is NaN, with a warning saying why."""
-    nan = float("nan")
-    row = {
-        "generated": len(rows),
-        "kept": len(kept),
-        "well_formed": len(drop_malformed(rows)[0]) / len(rows),
-        "oracle_agreement": nan,
-        "distinct_2": nan,
-        "self_bleu": nan,
-        "vendi": nan,
-        "tstr_accuracy": nan,
-        "tstr_macro_f1": nan,
-    }
+    oracle agreement (E1) with its Wilson interval, distinct-2 and self-BLEU (E4), Vendi (E5) and
+    train-on-synthetic, test-on-real accuracy (with its interval over the test rows) and macro-F1 (E6), and the
+    accuracy's ``gain`` over training on the real ``baseline`` rows (paired over the test rows). What cannot be
+    measured on what was kept (no rows; one row for diversity; one label for training) is NaN, with a warning
+    saying why."""
+    row: dict[str, float] = dict.fromkeys(TABLE_COLUMNS, float("nan"))
+    row |= {"generated": len(rows), "kept": len(kept), "well_formed": len(drop_malformed(rows)[0]) / len(rows)}
     if kept.empty:
         warnings.warn("curation kept no rows: nothing to measure; raise n or loosen the filters", stacklevel=2)
         return row
-    row["oracle_agreement"] = oracle_agreement(oracle, kept)["agreement"]
+    agreement = oracle_agreement(oracle, kept)
+    scored = agreement["n_scored"]
+    low, high = wilson_interval(round(agreement["agreement"] * scored), scored)
+    row |= {"oracle_agreement": agreement["agreement"], "oracle_agreement_low": low, "oracle_agreement_high": high}
     texts = kept["text"].tolist()
     if len(texts) > 1:
-        row |= {
-            "distinct_2": distinct_n(texts, 2),
-            "self_bleu": self_bleu(texts),
-            "vendi": vendi_score(texts),
-        }
+        row |= {"distinct_2": distinct_n(texts, 2), "self_bleu": self_bleu(texts), "vendi": vendi_score(texts)}
     counts = kept["label"].value_counts().to_dict()
     if len(counts) < 2:
         warnings.warn(
@@ -261,29 +276,23 @@ def measure(
             stacklevel=2,
         )
         return row
-    tstr = train_and_test(kept, test, seed=seed)
-    return row | {"tstr_accuracy": tstr.accuracy, "tstr_macro_f1": tstr.macro_f1}
-
-
-def real_baselines(real: RealTask, *, seed: int = 0) -> pd.DataFrame:
-    """Train-on-real, test-on-real accuracy and macro-F1 for the seed pool ("real few-shot") and the
-    full training split ("real full"), and for always naming the commonest test label ("majority
-    class"): a classifier that learnt nothing but the prior scores that."""
-    table = compare_training_sets({"real few-shot": real.seed_pool, "real full": real.train}, real.test, seed=seed)
-    labels = real.test["label"]
-    always = [labels.value_counts().idxmax()] * len(labels)
-    table.loc["majority class", ["n_train", "accuracy", "macro_f1"]] = [
-        0,
-        accuracy_score(labels, always),
-        f1_score(labels, always, average="macro", zero_division=0),
-    ]
-    return table[["n_train", "accuracy", "macro_f1"]].astype({"n_train": int})
+    accuracy = tstr_estimate(kept, test, n_resamples=n_resamples, seed=seed)
+    gain = tstr_difference(kept, baseline, test, n_resamples=n_resamples, seed=seed)
+    return row | {
+        "tstr_accuracy": accuracy.value,
+        "tstr_accuracy_low": accuracy.low,
+        "tstr_accuracy_high": accuracy.high,
+        "tstr_macro_f1": train_and_test(kept, test, seed=seed).macro_f1,
+        "gain": gain.value,
+        "gain_low": gain.low,
+        "gain_high": gain.high,
+    }
 
 
 def run_capstone(
     model: BaseChatModel | None = None,
     *,
-    n: int = 40,
+    n: int = 200,
     seed: int = 0,
     runs_dir: str | Path | None = "runs",
     strategies: Sequence[str] = STRATEGIES,
@@ -291,49 +300,75 @@ def run_capstone(
     real: RealTask | None = None,
     progress: bool = True,
 ) -> CapstoneResult:
-    """The whole workflow: generate ``n`` rows per strategy with ``model`` (default: the embedded model,
-    ``temperature=0.9, max_tokens=80``), curate each with every pipeline, measure, plot, and write the run
+    """The whole workflow: generate with ``model`` (default: the embedded model, ``temperature=0.9,
+    max_tokens=80``) until ``n`` rows per strategy pass hygiene, curate each set with every pipeline, measure,
+    compare the best curated set with the real baselines and the real learning curve, plot, and write the run
     folder into ``runs_dir`` (``None``: write nothing). ``real`` defaults to :func:`load_real_task`."""
     task = TaskSpec()
     check_settings(n, strategies, pipelines, task.labels)
     model = model or get_chat_model("local", temperature=0.9, max_tokens=80)
     real = real or load_real_task()
     oracle = train_and_test(real.train, real.test, seed=seed)
-    generated = {
+    attrition = {
         strategy: generate_strategy(
             model, strategy, n, seed_pool=real.seed_pool, task=task, seed=seed, progress=progress
         )
         for strategy in strategies
     }
     curated, rows = {}, {}
-    for strategy in strategies:
+    for strategy, made in attrition.items():
         for pipeline in pipelines:
-            kept, removed = curate(generated[strategy], pipeline, reference=real.seed_pool, seed=seed)
-            curated[strategy, pipeline] = kept, removed
+            kept, removed = curate(made.kept, pipeline, reference=real.seed_pool, seed=seed)
+            curated[strategy, pipeline] = kept, pd.concat([made.removed, removed])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                rows[strategy, pipeline] = measure(generated[strategy], kept, oracle=oracle, test=real.test, seed=seed)
+                rows[strategy, pipeline] = measure(
+                    made.rows, kept, oracle=oracle, test=real.test, baseline=real.seed_pool, seed=seed
+                )
             for warning in caught:
                 warnings.warn(f"{strategy} / {pipeline}: {warning.message}", UserWarning, stacklevel=2)
     table = pd.DataFrame.from_dict(rows, orient="index")[list(TABLE_COLUMNS)]
     table.index.names = ["strategy", "pipeline"]
-    baselines = real_baselines(real, seed=seed)
-    first = next(iter(generated.values()))
+    curve = real_curve(real.train, real.test, seed=seed)
+    # best by macro-F1: a set that taught the classifier to name the commoner label for everything scores the
+    # majority class's accuracy, not a good macro-F1
+    best = table["tstr_macro_f1"].idxmax() if table["tstr_macro_f1"].notna().any() else None
+    sets = {}
+    if best is not None:
+        best_rows = curated[best][0]
+        sets = {f"best synthetic ({' / '.join(best)})": best_rows,
+                "real few-shot + best synthetic": pd.concat([real.seed_pool, best_rows])}  # fmt: skip
+    first = next(iter(attrition.values())).rows
     settings = {
         "n": n,
         "seed": seed,
+        "budget": BUDGET_FACTOR * n,
         "strategies": list(strategies),
         "pipelines": list(pipelines),
         "model": str(first["model"].iloc[0]),
         "model_params": {key: first["params"].iloc[0].get(key) for key in ("temperature", "max_tokens")},
-        "row_seeds": [seed, seed + n - 1],
-        "demo_ids": generated["real-demos"]["params"].iloc[0]["demo_ids"] if "real-demos" in generated else None,
+        "row_seeds": [seed, seed + max(len(made.rows) for made in attrition.values()) - 1],
+        "demo_ids": attrition["real-demos"].rows["params"].iloc[0]["demo_ids"] if "real-demos" in attrition else None,
+        "n_resamples": N_RESAMPLES,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
     }
-    figure = plot_capstone(table, baselines)
+    baselines = real_baselines(real.train, real.seed_pool, real.test, seed=seed, n_resamples=N_RESAMPLES)
+    headline_table = headline(sets, real.seed_pool, real.test, curve, seed=seed, n_resamples=N_RESAMPLES)
+    figure = plot_capstone(table, baselines, curve, headline_table)
     plt.close(figure)  # kept for saving and for result.figure, not shown again by notebooks
-    result = CapstoneResult(table, baselines, generated, curated, figure, oracle, settings)
+    result = CapstoneResult(
+        table=table,
+        baselines=baselines,
+        headline=headline_table,
+        curve=curve,
+        generated={strategy: made.rows for strategy, made in attrition.items()},
+        attrition={strategy: made.table for strategy, made in attrition.items()},
+        curated=curated,
+        figure=figure,
+        oracle=oracle,
+        settings=settings,
+    )
     if runs_dir is not None:
         write_run_folder(result, runs_dir)
     return result
