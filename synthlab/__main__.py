@@ -7,6 +7,8 @@
   cold on the embedded model (:mod:`synthlab.workflows.recorder`).
 - ``python -m synthlab fetch all`` (or dataset names) downloads, checks and caches the real datasets, and fetches
   again any cached file that is damaged (:mod:`synthlab.core.data`).
+- ``python -m synthlab effects [--check]`` writes ``docs/reproduction.md`` from the effects the notebooks recorded
+  (:mod:`synthlab.workflows.effects`); ``--check`` only says whether the page is up to date (exit status 1 if not).
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch = commands.add_parser("fetch", help="download, check and cache the real datasets; repair damaged files")
     fetch.add_argument("names", nargs="+", help="dataset names, or all")
+    effects = commands.add_parser("effects", help="write docs/reproduction.md from the notebooks' recorded effects")
+    effects.add_argument("--check", action="store_true", help="only check that the page is up to date")
+    effects.add_argument("--page", type=Path, default=REPRODUCTION_PAGE, help="the page to write or check")
     args = parser.parse_args(argv)
+    if args.command == "effects":
+        return _effects(args.page, check=args.check)
     if args.command == "fetch":
         from synthlab.core.data import main as data_main
 
@@ -67,6 +74,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 DEMO_RECORDING = "40_capstone"
+REPRODUCTION_PAGE = Path(__file__).resolve().parents[1] / "docs" / "reproduction.md"
+
+
+def _effects(page: Path, *, check: bool) -> int:
+    from synthlab.workflows.effects import reproduction_page
+
+    text = reproduction_page()
+    if check:
+        current = page.read_text() if page.exists() else ""
+        if current != text:
+            print(f"{page} is out of date: run python -m synthlab effects", file=sys.stderr)
+            return 1
+        print(f"{page} is up to date")
+        return 0
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(text)
+    print(f"wrote {page}")
+    return 0
 
 
 def _record(names: list[str], *, outputs_only: bool, executed_dir: Path) -> int:
