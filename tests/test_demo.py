@@ -73,13 +73,14 @@ def test_capstone_on_the_embedded_model_writes_a_complete_run_folder(tmp_path):
         strategies=["label-only"],
         pipelines=["hygiene"],
         runs_dir=tmp_path / "runs",
+        real=small_real(),  # the model is what this test is about; a sample of the real splits keeps it fast
         progress=False,
     )
     row = result.table.loc[("label-only", "hygiene")]
     kept, removed = result.curated["label-only", "hygiene"]
     assert 8 <= row["generated"] <= 16 and len(kept) + len(removed) <= row["generated"]
     assert 0 <= row["tstr_accuracy"] <= 1 and 0 <= row["oracle_agreement"] <= 1
-    assert result.oracle.accuracy > 0.7
+    assert list(result.headline.index)[0] == "real few-shot" and len(result.headline) == 3
     assert (result.run_dir / "curated" / "label-only" / "hygiene.removed.jsonl").exists()
 
 
