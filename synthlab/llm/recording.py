@@ -354,7 +354,8 @@ def recording_summary(name: str) -> str:
     if cache.mode == "record":
         return f"model calls: recording into {cache.path.name} (every call runs on the model)"
     held = f"{len(cache.entries)} calls" if cache.entries else "none made yet: calls go to the model"
-    return f"model calls: {cache.mode} replay of {cache.path.name} ({held})"
+    how = "replay" if cache.mode == "replay" else f"{cache.mode} replay"
+    return f"model calls: {how} of {cache.path.name} ({held})"
 
 
 def iter_calls(path: str | os.PathLike[str]) -> Iterator[tuple[list[Any], dict[str, Any], str]]:
