@@ -151,3 +151,7 @@ def test_resampled_scores_equal_sklearn_per_resample(metric):
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="metric must be one of"):
         resampled_scores(truth, predicted, index, "recall")
+
+
+def test_an_estimate_as_three_columns():
+    assert Estimate(0.5, 0.4, 0.6, 10, "x").columns("gain") == {"gain": 0.5, "gain_low": 0.4, "gain_high": 0.6}

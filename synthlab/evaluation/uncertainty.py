@@ -74,6 +74,10 @@ class Estimate:
         """Whether ``value`` lies outside the interval (for a difference: an effect the interval supports)."""
         return not self.low <= value <= self.high
 
+    def columns(self, name: str) -> dict[str, float]:
+        """``{name: value, name_low: low, name_high: high}``: the estimate as three columns of a table row."""
+        return {name: self.value, f"{name}_low": self.low, f"{name}_high": self.high}
+
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict (one row of a results table)."""
         return asdict(self)

@@ -278,15 +278,8 @@ def measure(
         return row
     accuracy = tstr_estimate(kept, test, n_resamples=n_resamples, seed=seed)
     gain = tstr_difference(kept, baseline, test, n_resamples=n_resamples, seed=seed)
-    return row | {
-        "tstr_accuracy": accuracy.value,
-        "tstr_accuracy_low": accuracy.low,
-        "tstr_accuracy_high": accuracy.high,
-        "tstr_macro_f1": train_and_test(kept, test, seed=seed).macro_f1,
-        "gain": gain.value,
-        "gain_low": gain.low,
-        "gain_high": gain.high,
-    }
+    macro_f1 = train_and_test(kept, test, seed=seed).macro_f1
+    return row | accuracy.columns("tstr_accuracy") | {"tstr_macro_f1": macro_f1} | gain.columns("gain")
 
 
 def run_capstone(

@@ -42,10 +42,6 @@ HEADLINE_COLUMNS = (
 )
 
 
-def _interval_row(estimate: Estimate, name: str) -> dict[str, float]:
-    return {name: estimate.value, f"{name}_low": estimate.low, f"{name}_high": estimate.high}
-
-
 def real_baselines(
     train: pd.DataFrame, seed_pool: pd.DataFrame, test: pd.DataFrame, *, seed: int = 0, n_resamples: int = 1000
 ) -> pd.DataFrame:
@@ -56,12 +52,12 @@ def real_baselines(
     for name, frame in (("real few-shot", seed_pool), ("real full", train)):
         accuracy = tstr_estimate(frame, test, n_resamples=n_resamples, seed=seed)
         macro_f1 = train_and_test(frame, test, seed=seed).macro_f1
-        rows[name] = {"n_train": len(frame), **_interval_row(accuracy, "accuracy"), "macro_f1": macro_f1}
+        rows[name] = {"n_train": len(frame), **accuracy.columns("accuracy"), "macro_f1": macro_f1}
     labels = test["label"]
     always = pd.Series(labels.value_counts().idxmax(), index=labels.index)
     rows["majority class"] = {
         "n_train": 0,
-        **_interval_row(proportion((labels == always).tolist()), "accuracy"),
+        **proportion((labels == always).tolist()).columns("accuracy"),
         "macro_f1": f1_score(labels, always, average="macro", zero_division=0),
     }
     return pd.DataFrame.from_dict(rows, orient="index").astype({"n_train": int})
@@ -137,8 +133,8 @@ def headline(
         gain = tstr_difference(frame, seed_pool, test, n_resamples=n_resamples, seed=seed)
         rows[name] = {
             "n_train": len(frame),
-            **_interval_row(accuracy, "accuracy"),
-            **_interval_row(gain, "gain"),
+            **accuracy.columns("accuracy"),
+            **gain.columns("gain"),
             **_worth(curve, accuracy),
         }
     return pd.DataFrame.from_dict(rows, orient="index")[list(HEADLINE_COLUMNS)].astype({"n_train": int})
