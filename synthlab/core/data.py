@@ -363,11 +363,13 @@ def _load_instruction_seeds() -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m synthlab fetch all`` (or dataset names) fills the cache and repairs damaged files (exit
-    1 when one cannot be fetched); ``list`` lists."""
-    parser = argparse.ArgumentParser(prog="python -m synthlab", description="synthlab's real datasets.")
+    """``python -m synthlab.core.data fetch all`` (or dataset names; ``python -m synthlab fetch`` calls this) fills
+    the cache and repairs damaged files (exit 1 when one cannot be fetched); ``list`` lists."""
+    parser = argparse.ArgumentParser(prog="python -m synthlab.core.data", description="synthlab's real datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
-    fetch_command = commands.add_parser("fetch", help="download, check and cache datasets (Makefile prefetch)")
+    fetch_command = commands.add_parser(
+        "fetch", help="download, check and cache datasets; repair damaged files (make runs 'fetch all' at install)"
+    )
     fetch_command.add_argument("names", nargs="+", choices=[*DATASETS, "all"], help="dataset names, or all")
     commands.add_parser("list", help="list the datasets")
     args = parser.parse_args(argv)
