@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -26,6 +27,18 @@ class EchoSeedModel(BaseChatModel):
         if "FAIL" in text:
             raise RuntimeError(f"model failed on {text!r}")
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{text} #{kwargs.get('seed')}"))])
+
+
+class SleepyEchoModel(EchoSeedModel):
+    """:class:`EchoSeedModel` that sleeps ``delay`` seconds in every call, so that a kill lands mid-run."""
+
+    delay: float = 0.02
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        time.sleep(self.delay)
+        return super()._generate(messages, stop, run_manager, **kwargs)
 
 
 class ScriptedModel(BaseChatModel):

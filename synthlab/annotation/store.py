@@ -87,7 +87,8 @@ class LabelStore:
     is one decision ``{"id", "decision", "annotator", "at"}`` where ``decision`` is a label,
     :data:`DISCARD`, :data:`SKIP` or ``null`` (undo). The latest line per id wins. Opening an existing
     file for a different dataset raises; a torn last line (a crash mid-write; a line that is not JSON) is cut
-    off with a warning, and a last line that is complete but for its newline gets its newline.
+    off with a warning, and a last line that is complete but for its newline gets its newline;
+    a file holding only a header cut short (a crash as the store was made) starts anew.
     ``labels`` (default: those of ``label_col``), ``ids``, ``fingerprint`` and ``path`` are attributes.
 
     Several annotators can share one file (two notebook tabs, two raters): every read and write takes the
@@ -127,7 +128,9 @@ class LabelStore:
         self._n_lines = 0  # lines of the file read so far (the header is line 1)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked() as handle:
-            if handle.seek(0, os.SEEK_END) == 0:
+            handle.seek(0)
+            if _only_a_torn_header(handle.readline()):  # new, or a kill while the header was written: nothing lost
+                handle.truncate(0)
                 header = {
                     "format": FORMAT,
                     "fingerprint": self.fingerprint,
@@ -181,8 +184,8 @@ class LabelStore:
         self._offset, self._n_lines = handle.seek(0, os.SEEK_END), self._n_lines + len(lines)
         self._lines.extend(records)
 
-    def _check_header(self, header: dict[str, Any]) -> None:
-        if header.get("format") != FORMAT:
+    def _check_header(self, header: Any) -> None:
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ValueError(
                 f"{self.path} is not a synthlab label store (its first line has no "
                 f"format {FORMAT!r}); pass another path"
@@ -279,6 +282,16 @@ class LabelStore:
     def row(self, row_id: Any) -> pd.Series:
         """The dataset row with id ``row_id``."""
         return self.frame[self.frame[self.id_col].map(plain_value) == plain_value(row_id)].iloc[0]
+
+
+_HEADER_START = json.dumps({"format": FORMAT})[:-1].encode()
+
+
+def _only_a_torn_header(first_line: bytes) -> bool:
+    """Whether the file's first line is empty or the start of a store's header cut short before its end."""
+    if first_line.endswith(b"\n") or _json_or_none(first_line) is not None:
+        return False
+    return _HEADER_START.startswith(first_line) or first_line.startswith(_HEADER_START)
 
 
 def _json_or_none(line: bytes) -> Any:

@@ -28,15 +28,18 @@ class Checkpoint:
 
     def load(self) -> dict[int, dict[str, Any]]:
         """The successful rows saved so far, by row number (failed rows are run again); writes the
-        header when the file is new. A last line cut short by an interruption is cut off the file (that row
-        runs again), so the next row is not glued onto it."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        header when the file is new, or holds only a header cut short (nothing was saved yet). A last line cut
+        short by an interruption is cut off the file (that row runs again), so the next row is not glued onto
+        it. A file that is not a checkpoint is refused and left as it is."""
+        data = self.path.read_bytes() if self.path.exists() else b""
+        if _only_a_torn_header(data):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(b"")
             self._write({"synthlab_checkpoint": 1, "fingerprint": self.fingerprint})
             return {}
-        entries = self._read_and_mend()
+        entries, intact = self._parse(data)
         header = entries[0] if entries else {}
-        if "synthlab_checkpoint" not in header:
+        if not isinstance(header, dict) or "synthlab_checkpoint" not in header:
             raise ValueError(f"{self.path} is not a generate() checkpoint; pass a new path or delete the file.")
         saved = header["fingerprint"]
         different = sorted(k for k in self.fingerprint.keys() | saved.keys() if saved.get(k) != self.fingerprint.get(k))
@@ -45,10 +48,16 @@ class Checkpoint:
                 f"checkpoint {self.path} was written by a generate() call with different {', '.join(different)}; "
                 "resume with the same arguments, or pass a new checkpoint path (or delete the file) to start over."
             )
+        if intact < len(data):
+            self._truncate(intact)  # cut short: that row runs again
+        elif not data.endswith(b"\n"):
+            with self.path.open("ab") as handle:  # complete but for its newline: keep it, end the line
+                handle.write(b"\n")
         return {entry["row"]: entry["record"] for entry in entries[1:] if entry["record"].get("error") is None}
 
-    def _read_and_mend(self) -> list[dict[str, Any]]:
-        data = self.path.read_bytes()
+    def _parse(self, data: bytes) -> tuple[list[Any], int]:
+        """The entries of the file's bytes, and how many of its bytes hold them (less than all when the last line
+        is torn); a line that is not JSON before the last raises."""
         lines = data.split(b"\n")
         complete, last = lines[:-1], lines[-1]  # ``last`` is what follows the final newline (b"" when none)
         entries = []
@@ -56,23 +65,17 @@ class Checkpoint:
             try:
                 entries.append(json.loads(line))
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                if number == len(complete) and not last:
-                    entries.append(None)  # a torn last line that happens to end with a newline
-                    break
+                if number == len(complete) and not last:  # a torn last line that happens to end with a newline
+                    return entries, len(data) - len(line) - 1
                 raise ValueError(
                     f"checkpoint {self.path}, line {number} is not valid JSON ({error}); delete the file to start over."
                 ) from error
-        if entries and entries[-1] is None:
-            entries.pop()
-            self._truncate(len(data) - len(complete[-1]) - 1)
-        elif last:
+        if last:
             try:
-                entries.append(json.loads(last))  # complete but for its newline: keep it, end the line
-                with self.path.open("ab") as handle:
-                    handle.write(b"\n")
+                entries.append(json.loads(last))
             except (json.JSONDecodeError, UnicodeDecodeError):
-                self._truncate(len(data) - len(last))  # cut short: that row runs again
-        return entries
+                return entries, len(data) - len(last)
+        return entries, len(data)
 
     def _truncate(self, size: int) -> None:
         with self.path.open("r+b") as handle:
@@ -89,6 +92,20 @@ class Checkpoint:
             handle.write(json.dumps(entry, ensure_ascii=False, default=_plain) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+
+_HEADER_START = b'{"synthlab_checkpoint": '
+
+
+def _only_a_torn_header(data: bytes) -> bool:
+    """Whether ``data`` is empty or the start of a checkpoint header cut short (a kill while it was written)."""
+    if b"\n" in data:
+        return False
+    try:
+        json.loads(data)
+        return False  # a whole header lacking only its newline is read as one
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _HEADER_START.startswith(data) or data.startswith(_HEADER_START)
 
 
 def _plain(value: Any) -> Any:
