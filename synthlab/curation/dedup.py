@@ -268,8 +268,9 @@ def drop_near_duplicates(
             if keep is not None:
                 keep(i)
     kept_rows, removed = split_by_reason(frame, reasons, "drop_near_duplicates")
-    removed["duplicate_of"] = pd.Series(duplicate_of, index=frame.index, dtype=object)[removed.index]
-    removed["jaccard"] = pd.Series(similarity, index=frame.index)[removed.index]
+    removed_rows = ~kept  # by position: the index may repeat a label
+    removed["duplicate_of"] = np.array(duplicate_of, dtype=object)[removed_rows]
+    removed["jaccard"] = np.array(similarity)[removed_rows]
     return kept_rows, removed
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -78,10 +79,11 @@ def scrub_pii(
     """``(scrubbed, log)``: a copy of ``frame`` whose ``text_col`` has every e-mail, URL and phone
     number (those of ``kinds``) replaced by its placeholder (:data:`PLACEHOLDERS`), and one log row
     per replacement with the row's ``id``, the ``kind``, the ``original`` span, its ``placeholder``
-    and its ``start``/``end`` in the original text. No row is removed."""
+    and its ``start``/``end`` in the original text. No row is removed. The log names rows by id (the
+    ``id`` column, else the index), so a repeated id raises ``ValueError``."""
     texts = checked_texts(frame, text_col, step="scrub_pii")
     scrubbed, entries = [], []
-    for text, row_id in zip(texts, row_ids(frame)):
+    for text, row_id in zip(texts, _unique_ids(frame, "scrub_pii")):
         pieces, position = [], 0
         for kind, start, end, span in find_pii(text, kinds):
             pieces += [text[position:start], PLACEHOLDERS[kind]]
@@ -98,18 +100,23 @@ def scrub_pii(
             position = end
         scrubbed.append("".join(pieces) + text[position:])
     result = frame.copy()
-    result[text_col] = pd.Series(scrubbed, index=frame.index, dtype=object)
+    result[text_col] = _text_column(scrubbed, texts)
     return result, pd.DataFrame(entries, columns=["id", "kind", "original", "placeholder", "start", "end"])
 
 
 def unscrub_pii(scrubbed: pd.DataFrame, log: pd.DataFrame, *, text_col: str = "text") -> pd.DataFrame:
     """The frame :func:`scrub_pii` was given: each placeholder its ``log`` recorded replaced by the
-    original span again. Raises ``ValueError`` when a scrubbed text was edited since."""
-    texts = checked_texts(scrubbed, text_col, step="unscrub_pii").copy()
-    position_of = {row_id: index for index, row_id in zip(scrubbed.index, row_ids(scrubbed))}
+    original span again. Raises ``ValueError`` when a scrubbed text was edited since, or the frame's ids repeat."""
+    column = checked_texts(scrubbed, text_col, step="unscrub_pii")
+    texts = column.tolist()
+    position_of = {row_id: position for position, row_id in enumerate(_unique_ids(scrubbed, "unscrub_pii"))}
     for row_id, entries in log.groupby("id", sort=False):
-        index = position_of[row_id]
-        text = texts[index]
+        if row_id not in position_of:
+            raise ValueError(
+                f"the log names row {row_id!r}, which is not in the scrubbed frame; pass the frame scrub_pii "
+                "returned together with its log"
+            )
+        text = texts[position_of[row_id]]
         for entry in entries.sort_values("start").itertuples():  # left to right: what precedes is restored
             where = entry.start
             if text[where : where + len(entry.placeholder)] != entry.placeholder:
@@ -118,7 +125,27 @@ def unscrub_pii(scrubbed: pd.DataFrame, log: pd.DataFrame, *, text_col: str = "t
                     "after scrubbing, so the log cannot restore it"
                 )
             text = text[:where] + entry.original + text[where + len(entry.placeholder) :]
-        texts[index] = text
+        texts[position_of[row_id]] = text
     restored = scrubbed.copy()
-    restored[text_col] = texts
+    restored[text_col] = _text_column(texts, column)
     return restored
+
+
+def _text_column(texts: list[str], like: pd.Series) -> pd.Series:
+    """``texts`` as a column in place of ``like``: its index and, for a string or object column, its dtype (so a
+    round trip gives back an equal frame; a categorical column becomes plain text, as new texts are no category)."""
+    return pd.Series(texts, index=like.index, dtype=like.dtype if pd.api.types.is_string_dtype(like.dtype) else None)
+
+
+def _unique_ids(frame: pd.DataFrame, step: str) -> list[Any]:
+    """The row ids the log names rows by (:func:`synthlab.core.steps.row_ids`); a repeated one would make the log
+    ambiguous, so it raises ``ValueError``."""
+    ids = row_ids(frame)
+    repeated = ids[ids.duplicated()].unique().tolist()
+    if repeated:
+        where = "'id' column" if "id" in frame.columns else "index (the frame has no 'id' column)"
+        raise ValueError(
+            f"{step} names rows by id, but the {where} repeats {repeated[:5]}; give every row its own id "
+            "(frame.reset_index(drop=True) for a repeated index; new ids for a repeated 'id')"
+        )
+    return ids.tolist()
