@@ -19,6 +19,12 @@ that is not a number, a body that is not JSON or nested too deeply, or a body th
 ``Content-Length`` (waited for ``read_timeout`` seconds at most); a body over ``max_body`` bytes gets 413, a
 GET to the POST route (or the reverse) 405. Exercised in ``tests/test_serve.py``,
 ``tests/test_faults_server.py`` and ``benchmarks/bench_concurrency.py``.
+
+The same server speaks Ollama's chat API over the same model, for ``get_chat_model("ollama",
+base_url=server.ollama_url, model="smollm2")`` (``tests/test_serve_ollama.py``): ``GET /api/tags`` and ``POST
+/api/chat`` (``messages``; ``options`` ``temperature``, ``top_p``, ``num_predict``, ``seed``, ``stop``), streamed
+as NDJSON (one line with the whole reply, then the ``done`` line) unless ``"stream": false``. Errors there are
+Ollama's ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -44,8 +50,10 @@ __all__ = [
     "in_background",
     "main",
     "make_server",
+    "ollama_chat_lines",
     "one_line",
     "parse_chat_request",
+    "parse_ollama_request",
     "running",
     "ServerT",
 ]
@@ -109,6 +117,52 @@ def parse_chat_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any]]:
     if stop:
         options["stop"] = stop
     return messages, options
+
+
+_OLLAMA_OPTIONS = {"temperature": (int, float), "top_p": (int, float), "num_predict": int, "seed": int}
+
+
+def parse_ollama_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any], bool]:
+    """The LangChain messages, call options and whether to stream, of an Ollama ``/api/chat`` body (Ollama
+    streams unless ``"stream": false``); raises :class:`BadRequest` naming the problem."""
+    if not isinstance(body, dict):
+        raise BadRequest(f"the request body must be a JSON object; got {type(body).__name__}")
+    for name in ("format", "tools", "think"):
+        if body.get(name):
+            raise BadRequest(f"{name!r} is not supported by synthlab.llm.serve; remove it from the request")
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise BadRequest(f"options must be a JSON object; got {options!r}")
+    messages, _ = parse_chat_request({"messages": body.get("messages")})
+    call = {name: _number(options, name, kind) for name, kind in _OLLAMA_OPTIONS.items()}
+    call["max_tokens"] = call.pop("num_predict")
+    if call["max_tokens"] is not None and call["max_tokens"] < 0:  # Ollama's -1: no limit but the context
+        call["max_tokens"] = None
+    stop = options.get("stop")
+    if stop is not None and not (isinstance(stop, list) and all(isinstance(item, str) for item in stop)):
+        raise BadRequest(f"options.stop must be a list of strings; got {stop!r}")
+    call = {name: value for name, value in call.items() if value is not None}
+    if stop:
+        call["stop"] = stop
+    return messages, call, body.get("stream", True) is not False
+
+
+def ollama_chat_lines(message: BaseMessage, alias: str, stream: bool) -> list[dict[str, Any]]:
+    """Ollama's ``/api/chat`` reply: one ``done`` object, or (``stream``) the whole text then an empty ``done``
+    line, as Ollama ends a stream."""
+    usage = getattr(message, "usage_metadata", None) or {}
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = {"role": "assistant", "content": str(message.content)}
+    done = {
+        "model": alias,
+        "created_at": created,
+        "message": {"role": "assistant", "content": ""} if stream else text,
+        "done": True,
+        "done_reason": message.response_metadata.get("finish_reason") or "stop",
+        "prompt_eval_count": usage.get("input_tokens", 0),
+        "eval_count": usage.get("output_tokens", 0),
+    }
+    return [{"model": alias, "created_at": created, "message": text, "done": False}, done] if stream else [done]
 
 
 def _is_text_part(part: Any) -> bool:
@@ -179,8 +233,13 @@ class ChatServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         """The ``base_url`` to give ``get_chat_model("openai", ...)``."""
+        return f"{self.ollama_url}/v1"
+
+    @property
+    def ollama_url(self) -> str:
+        """The ``base_url`` to give ``get_chat_model("ollama", ...)``."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -191,10 +250,17 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+    def _send(
+        self,
+        status: int,
+        body: dict[str, Any] | list[dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """``body`` as JSON, or a list of objects as NDJSON (one per line: Ollama's stream)."""
+        lines = isinstance(body, list)
+        data = "".join(json.dumps(line) + "\n" for line in body).encode() if lines else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "application/x-ndjson" if lines else "application/json")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -204,7 +270,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(
         self, status: int, message: str, kind: str = "invalid_request_error", headers: dict[str, str] | None = None
     ) -> None:
-        self._send(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
+        """An OpenAI-style error, or Ollama's ``{"error": message}`` on its ``/api/`` routes."""
+        if self.path.startswith("/api/"):
+            self._send(status, {"error": message}, headers)
+        else:
+            self._send(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
     def _refuse(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
         """An error after which the connection closes: the rest of the body, if any, is never read."""
@@ -248,8 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/v1/chat/completions":
+        if self.path.rstrip("/") in ("/v1/chat/completions", "/api/chat"):
             self._wrong_method("POST")
+        elif self.path.rstrip("/") == "/api/tags":
+            self._send(200, {"models": [{"name": self.server.alias, "model": self.server.alias, "details": {}}]})
         elif self.path.rstrip("/") == "/v1/models":
             self._send(
                 200,
@@ -259,20 +331,26 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         else:
-            self._error(404, f"no such endpoint {self.path!r}; use /v1/models or /v1/chat/completions", "not_found")
+            self._error(
+                404, f"no such endpoint {self.path!r}; use /v1/models, /v1/chat/completions or /api/tags", "not_found"
+            )
 
     def do_POST(self) -> None:
         raw = self._body()
         if raw is None:
             return
-        if self.path.rstrip("/") == "/v1/models":
+        route = self.path.rstrip("/")
+        if route in ("/v1/models", "/api/tags"):
             self._wrong_method("GET")
             return
-        if self.path.rstrip("/") != "/v1/chat/completions":
-            self._error(404, f"no such endpoint {self.path!r}; POST to /v1/chat/completions", "not_found")
+        if route not in ("/v1/chat/completions", "/api/chat"):
+            self._error(404, f"no such endpoint {self.path!r}; POST to /v1/chat/completions or /api/chat", "not_found")
             return
         try:
-            messages, options = parse_chat_request(json.loads(raw or b"null"))
+            if route == "/api/chat":
+                messages, options, stream = parse_ollama_request(json.loads(raw or b"null"))
+            else:
+                messages, options = parse_chat_request(json.loads(raw or b"null"))
             with self.server.slots:
                 reply = self.server.model.invoke(messages, **options)
         except json.JSONDecodeError as error:
@@ -284,7 +362,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # noqa: BLE001 - any model failure becomes a 500 for this request only
             self._error(500, f"{type(error).__name__}: {error}", "server_error")
         else:
-            self._send(200, completion_body(reply, self.server.alias))
+            if route == "/api/chat":
+                lines = ollama_chat_lines(reply, self.server.alias, stream)
+                self._send(200, lines if stream else lines[0])  # NDJSON when streamed, else one JSON object
+            else:
+                self._send(200, completion_body(reply, self.server.alias))
 
 
 def make_server(
