@@ -190,7 +190,7 @@ def test_text_steps_reject_bad_input_with_clear_messages(step):
     with pytest.raises(KeyError, match="text_col 'text' is not a column"):
         step(_frame().drop(columns="text"))
     bad = make_records([{"text": "A fine film, truly."}, {"text": float("nan")}, {"text": 42}])
-    with pytest.raises(TypeError, match="2 row\\(s\\) are not strings.*drop_malformed"):
+    with pytest.raises(TypeError, match="2 row\\(s\\) whose 'text' is missing or not a string.*drop_malformed"):
         step(bad)
 
 

@@ -136,7 +136,7 @@ def test_bad_input_gets_clear_messages(monkeypatch):
         drop_near_duplicates(frame.iloc[:0])
     with pytest.raises(KeyError, match="text_col 'review'"):
         drop_near_duplicates(frame, text_col="review")
-    with pytest.raises(TypeError, match="not strings"):
+    with pytest.raises(TypeError, match="not a string"):
         drop_near_duplicates(make_records([{"text": "fine text here"}, {"text": None}]))
     monkeypatch.setattr(dedup, "MAX_EXACT_ROWS", 5)
     with pytest.raises(ValueError, match="use method='lsh'"):

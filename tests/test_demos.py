@@ -138,7 +138,7 @@ def test_helpfulness_matches_explicit_gradients_and_flags_a_wrong_label():
 @pytest.mark.parametrize(
     "pool, message",
     [
-        (_frame(0), "pool is empty"),
+        (_frame(0), "pool has no rows"),
         (_frame(8).assign(label="positive"), "at least two labels"),
         (_frame(3), "fewer than k_per_label"),
         (_frame(8).assign(text=[None] + ["a film"] * 7), "missing or empty"),

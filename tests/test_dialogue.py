@@ -139,9 +139,9 @@ def test_a_model_that_never_parses_ends_with_a_clear_error():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"topics": []}, "non-empty list"),
-        ({"topics": "baking"}, "non-empty list"),
-        ({"topics": ["baking", " "]}, "positions \\[1\\] are empty"),
+        ({"topics": []}, "topics is empty"),
+        ({"topics": "baking"}, "not one string"),
+        ({"topics": ["baking", " "]}, "position 1 is ' ', empty"),
         ({"topics": TOPICS, "personas": ["a baker"]}, "personas has 1"),
         ({"topics": TOPICS, "max_turns": 0}, "max_turns"),
         ({"topics": TOPICS, "repeat_threshold": 0}, "repeat_threshold"),
@@ -173,7 +173,7 @@ def test_on_topic_nearest_topic_rule():
 def test_on_topic_bad_input():
     with pytest.raises(ValueError, match="at least two topics"):
         on_topic(_turns([("bread", 0, "bread is good")]))
-    with pytest.raises(ValueError, match="have no text"):
+    with pytest.raises(ValueError, match="whose 'text' is missing or empty"):
         on_topic(_turns([("bread", 0, None), ("chess", 0, "chess")]))
     with pytest.raises(KeyError, match="topic_col"):
         on_topic(_turns([("bread", 0, "bread")]), topic_col="subject")

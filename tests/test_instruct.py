@@ -30,7 +30,6 @@ from synthlab.generation.instructions.explore_instruct import (
     parse_subtopics,
 )
 from synthlab.generation.instructions.filters import (
-    check_instructions,
     explode_instructions,
     filter_instructions,
     instruction_problem,
@@ -219,13 +218,20 @@ def test_explode_and_mark_empty_keep_provenance():
     assert rows["prompt"].eq("p1").all()
 
 
-def test_check_instructions_rejects_bad_input():
-    with pytest.raises(ValueError, match="seeds is empty"):
-        check_instructions([])
-    with pytest.raises(ValueError, match="not one string"):
-        check_instructions("Summarise the text.")
-    with pytest.raises(ValueError, match=r"seeds\[1\] is None"):
-        check_instructions(["Summarise the text.", None])
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        ([], "seeds is empty: it needs at least one text; got 0; pass at least one human-written instruction"),
+        ("Summarise the text.", "not one string"),
+        (["Summarise the text.", None], "position 1 is None"),
+        (["Summarise the text.", "  "], "position 1 is '  ', empty"),
+    ],
+)
+def test_bootstrapping_rejects_bad_seeds(seeds, message):
+    with pytest.raises(ValueError, match=message):
+        self_instruct(ScriptedModel(reply=lambda prompt: ""), seeds, progress=False)
+    with pytest.raises(ValueError, match=message.replace("seeds", "instructions")):
+        evol_instruct(ScriptedModel(reply=lambda prompt: ""), seeds)
 
 
 # --- Self-Instruct ------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_bad_input_is_named():
         judge_labels(judge, _frame(), ["positive"])
     with pytest.raises(KeyError, match="'review'"):
         judge_labels(judge, _frame(), ["positive", "negative"], text_col="review")
-    with pytest.raises(ValueError, match="1 texts are missing"):
+    with pytest.raises(ValueError, match=r"1 row\(s\) whose 'text' is missing or empty"):
         judge_labels(judge, pd.DataFrame({"text": ["ok", None], "label": ["a", "b"]}), ["a", "b"])
 
 

@@ -79,7 +79,7 @@ def test_scrub_only_the_kinds_asked_for():
 
 
 def test_bad_input_and_edited_text():
-    with pytest.raises(TypeError, match="not strings"):
+    with pytest.raises(TypeError, match="not a string"):
         scrub_pii(make_records([{"text": 5551234567}]))
     with pytest.raises(ValueError, match="empty frame"):
         scrub_pii(make_records([{"text": "x"}]).iloc[:0])

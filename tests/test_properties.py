@@ -249,7 +249,7 @@ text_steps = [
 def test_text_steps_partition_or_raise_their_documented_type_error(frame, named_step):
     name, step = named_step
     if not frame["text"].map(is_text).all():
-        with pytest.raises(TypeError, match="not strings"):
+        with pytest.raises(TypeError, match="not a string"):
             step(frame)
         return
     kept, removed = step(frame)

@@ -163,7 +163,7 @@ def test_embedding_map():
     assert frame["source"].tolist() == ["real"] * 3 + ["synthetic"] * 2
     assert np.isfinite(frame[["x", "y"]].to_numpy()).all()
     assert frame.equals(embedding_map(real, synthetic, seed=0))
-    with pytest.raises(ValueError, match=r"embedding_map \(synthetic_texts\) needs at least one text; got 0"):
+    with pytest.raises(ValueError, match=r"embedding_map \(synthetic_texts\) is empty: it needs at least one text"):
         embedding_map(real, [])
     with pytest.raises(ValueError, match="at least 2 distinct words"):
         embedding_map(["good"], ["good good"])

@@ -13,12 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import pandas as pd
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.core.records import require_column
-
-__all__ = ["JUDGE_PROMPT", "check_labelling_input", "label_parser", "label_schema"]
+__all__ = ["JUDGE_PROMPT", "label_parser", "label_schema"]
 
 JUDGE_PROMPT = ChatPromptTemplate.from_messages(
     [
@@ -51,14 +48,3 @@ def label_schema(labels: Sequence[str]) -> dict[str, Any]:
     """The JSON schema of a reply ``{"label": one of labels}``, which :func:`label_parser` reads (as it reads the
     free text of a backend that :func:`synthlab.llm.chat.constrain` leaves unconstrained)."""
     return {"type": "object", "properties": {"label": {"enum": list(labels)}}, "required": ["label"]}
-
-
-def check_labelling_input(frame: pd.DataFrame, labels: Sequence[str], *, text_col: str = "text") -> None:
-    """Raise a clear error unless there are two or more labels to choose from and every text
-    in ``frame[text_col]`` is a non-empty string (shared by the judge and the annotator)."""
-    if len(set(labels)) < 2:
-        raise ValueError(f"labels needs at least two distinct labels to choose from; got {list(labels)}")
-    require_column(frame, text_col, "text_col")
-    bad = [i for i, text in enumerate(frame[text_col]) if not isinstance(text, str) or not text.strip()]
-    if bad:
-        raise ValueError(f"{len(bad)} texts are missing or empty (positions {bad[:5]}); drop them first.")

@@ -30,10 +30,10 @@ from sklearn.metrics import pairwise_distances
 
 from synthlab.annotation.labels import (
     JUDGE_PROMPT,
-    check_labelling_input,
     label_parser,
     label_schema,
 )
+from synthlab.core.checks import check_frame, check_labels
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.results import RoundsResult
 from synthlab.core.selection import vote_k
@@ -144,7 +144,8 @@ def llm_annotate(
     each call slower); it is None for other backends, for ``confidence=False`` and where the
     log-probabilities do not pin it down.
     """
-    check_labelling_input(frame, labels, text_col=text_col)
+    check_labels(labels, "labels", distinct=2)
+    check_frame(frame, "frame", text_col=text_col, blank=False)
     if demos is not None and not {text_col, "label"} <= set(demos.columns):
         raise KeyError(f"demos needs columns {text_col!r} and 'label'; it has {list(demos.columns)}")
     annotated = frame.copy()

@@ -28,7 +28,7 @@ import pandas as pd
 
 from synthlab.annotation.store import DISCARD, LabelStore
 from synthlab.annotation.widgets import Annotator
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_column, check_frame
 
 __all__ = ["GRADES", "RUBRIC", "SIDES", "pair_outputs", "preference_outcomes", "PreferenceRater", "ValidityRater"]
 
@@ -70,7 +70,7 @@ class ValidityRater(Annotator):
                 "with LabelStore(path, frame, labels=list('ABCD'))"
             )
         if prompt_col is not None:
-            require_column(store.frame, prompt_col, "prompt_col")
+            check_column(store.frame, prompt_col, "prompt_col")
         self.prompt_col = prompt_col
         super().__init__(store, order, annotator=rater)
         self.buttons[DISCARD].layout.display = "none"  # a rating of D already says "unusable"
@@ -88,15 +88,6 @@ class ValidityRater(Annotator):
             row = self.store.row(self.current_id)
             asked = _box("request", row[self.prompt_col]) if self.prompt_col else ""
             self.row_text.value = f"<div>{asked}{_box('output', row[self.store.text_col])}</div>"
-
-
-def _check_outputs(frame: Any, name: str, text_col: str, task_col: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a DataFrame of outputs; got {type(frame).__name__}")
-    require_column(frame, text_col, "text_col", frame_name=name)
-    require_column(frame, task_col, "task_col", frame_name=name)
-    if frame.empty:
-        raise ValueError(f"{name} has no rows: there is nothing to compare")
 
 
 def pair_outputs(
@@ -118,8 +109,12 @@ def pair_outputs(
     (request and both sides in display order: what a :class:`~synthlab.annotation.store.LabelStore` fingerprints,
     so a decision file made under another draw is refused). Missing texts are shown as ``"(no output)"``.
     """
-    _check_outputs(first, "first", text_col, task_col)
-    _check_outputs(second, "second", text_col, task_col)
+    check_frame(
+        first, "first", columns={"text_col": text_col, "task_col": task_col}, hint="there is nothing to compare"
+    )
+    check_frame(
+        second, "second", columns={"text_col": text_col, "task_col": task_col}, hint="there is nothing to compare"
+    )
     if len(systems) != 2 or systems[0] == systems[1]:
         raise ValueError(f"systems must be two different names; got {systems!r}")
     if len(first) != len(second):
@@ -169,7 +164,7 @@ class PreferenceRater(Annotator):
                 "LabelStore(path, pairs, labels=['left', 'right', 'tie'])"
             )
         for column in ("task", "left_text", "right_text"):
-            require_column(store.frame, column, "pair column", frame_name="the store's frame (use pair_outputs)")
+            check_column(store.frame, column, "pair column", frame_name="the store's frame (use pair_outputs)")
         super().__init__(store, list(store.frame["id"]) if order is None else order, annotator=rater)
         self.buttons[DISCARD].layout.display = "none"
 
@@ -189,9 +184,9 @@ def preference_outcomes(pairs: pd.DataFrame, decisions: pd.DataFrame) -> pd.Data
     ``outcome`` (``"A"`` when ``systems[0]`` of :func:`pair_outputs` won, ``"B"``, or ``"tie"``), ready for
     :func:`synthlab.evaluation.human.win_rate`. Skipped pairs are left out; ids that are not pairs raise."""
     for column in ("id", "left_system", "right_system", "system_a"):
-        require_column(pairs, column, "pair column", frame_name="pairs (use pair_outputs)")
-    require_column(decisions, "id", "id column", frame_name="decisions")
-    require_column(decisions, "decision", "decision column", frame_name="decisions")
+        check_column(pairs, column, "pair column", frame_name="pairs (use pair_outputs)")
+    check_column(decisions, "id", "id column", frame_name="decisions")
+    check_column(decisions, "decision", "decision column", frame_name="decisions")
     system_a = pairs["system_a"].iloc[0]
     rated = decisions[decisions["decision"].isin(SIDES)]
     unknown = sorted(set(rated["id"]) - set(pairs["id"]), key=str)

@@ -22,14 +22,14 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from synthlab.core.records import now_iso, require_column
+from synthlab.core.checks import check_column, check_frame, check_labels
+from synthlab.core.records import now_iso
 
 __all__ = [
     "DISCARD",
     "FORMAT",
     "SKIP",
     "UNDO",
-    "check_annotation_frame",
     "dataset_fingerprint",
     "LabelStore",
     "plain_value",
@@ -49,35 +49,12 @@ def plain_value(value: Any) -> Any:
 def dataset_fingerprint(frame: pd.DataFrame, *, text_col: str = "text", id_col: str = "id") -> str:
     """sha256 of the ids and texts of ``frame``, in order: the identity of the dataset a label store
     belongs to."""
-    require_column(frame, id_col, "id_col")
-    require_column(frame, text_col, "text_col")
+    check_column(frame, id_col, "id_col")
+    check_column(frame, text_col, "text_col")
     digest = hashlib.sha256()
     for row_id, text in zip(frame[id_col], frame[text_col]):
         digest.update(json.dumps([plain_value(row_id), text]).encode("utf-8") + b"\n")
     return digest.hexdigest()
-
-
-def check_annotation_frame(frame: Any, text_col: str, id_col: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}")
-    require_column(frame, id_col, "id_col")
-    require_column(frame, text_col, "text_col")
-    if frame.empty:
-        raise ValueError("frame has no rows: there is nothing to annotate; did an earlier filter remove them all?")
-    bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
-    if bad_text.any():
-        raise ValueError(
-            f"{int(bad_text.sum())} row(s) have a {text_col!r} that is missing or not a string "
-            f"(index {frame.index[bad_text].tolist()[:5]}); drop them first, e.g. with "
-            "synthlab.curation.filters.drop_malformed"
-        )
-    duplicated = frame[id_col].duplicated() | frame[id_col].isna()
-    if duplicated.any():
-        raise ValueError(
-            f"{int(duplicated.sum())} row(s) have a missing or repeated {id_col!r} "
-            f"(e.g. {frame.loc[duplicated, id_col].tolist()[:3]}); decisions are saved per id, "
-            "so every row needs its own"
-        )
 
 
 class LabelStore:
@@ -109,13 +86,13 @@ class LabelStore:
         label_col: str = "label",
         id_col: str = "id",
     ) -> None:
-        check_annotation_frame(frame, text_col, id_col)
+        check_frame(frame, "frame", text_col=text_col, id_col=id_col, hint="there is nothing to annotate")
         if labels is None:
-            require_column(frame, label_col, "label_col")
+            check_column(frame, label_col, "label_col")
             labels = sorted(frame[label_col].dropna().unique().tolist())
-        self.labels = [plain_value(label) for label in labels]
-        if len(self.labels) < 2 or len(set(self.labels)) < len(self.labels):
-            raise ValueError(f"labels must hold two distinct labels or more; got {self.labels}")
+        self.labels = [plain_value(label) for label in check_labels(labels, "labels", distinct=2)]
+        if len(set(self.labels)) < len(self.labels):
+            raise ValueError(f"labels must hold two distinct labels or more, each once; got {self.labels}")
         reserved = sorted({DISCARD, SKIP, UNDO} & set(self.labels))
         if reserved:
             raise ValueError(f"{reserved} cannot be labels: the annotator uses them as actions; rename the label")

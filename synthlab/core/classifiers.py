@@ -24,12 +24,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.pipeline import make_pipeline
 
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_frame, check_labels, check_texts
 from synthlab.core.text import Tokenizer, default_tokenize
 
 __all__ = [
     "CLASSIFIERS",
-    "check_labelled_frame",
     "fit_classifier",
     "NltkNaiveBayes",
     "stratified_sample",
@@ -103,30 +102,6 @@ class TrainTestResult:
         }
 
 
-def check_labelled_frame(frame: Any, name: str, text_col: str = "text", label_col: str = "label") -> None:
-    """Raise naming the problem if ``frame`` cannot be trained or scored on: not a DataFrame, a
-    missing column, no rows, a text that is not a string, a missing label."""
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
-    for role, column in (("text_col", text_col), ("label_col", label_col)):
-        require_column(frame, column, role, frame_name=name)
-    if frame.empty:
-        raise ValueError(f"{name} has no rows; did an earlier filter remove them all?")
-    bad_text = ~frame[text_col].map(lambda value: isinstance(value, str))
-    if bad_text.any():
-        raise ValueError(
-            f"{name} has {int(bad_text.sum())} row(s) whose {text_col!r} is missing or not a string "
-            f"(index {frame.index[bad_text].tolist()[:5]}); drop them first, e.g. with "
-            "synthlab.curation.filters.drop_malformed, or convert them with .astype(str)"
-        )
-    bad_label = frame[label_col].isna()
-    if bad_label.any():
-        raise ValueError(
-            f"{name} has {int(bad_label.sum())} row(s) with a missing {label_col!r} "
-            f"(index {frame.index[bad_label].tolist()[:5]}); drop or label them first"
-        )
-
-
 def _make_classifier(classifier: str | Any, seed: int) -> Any:
     """A fresh, unfitted classifier for a built-in name, or a clone of a given estimator."""
     if isinstance(classifier, str):
@@ -157,6 +132,10 @@ def fit_classifier(
     """A fresh classifier (a built-in name of :data:`CLASSIFIERS`, or a clone of an estimator) fitted on
     ``texts`` and ``labels``, with per-row ``sample_weight`` when given (for example SunGen's
     noise-robust weights, taught in ``notebooks/13_reweighting.ipynb``)."""
+    texts = check_texts(texts, "texts", at_least=1)
+    labels = check_labels(labels, "labels")
+    if len(labels) != len(texts):
+        raise ValueError(f"labels has {len(labels)} items but texts has {len(texts)}; give one label per text")
     fitted = _make_classifier(classifier, seed)
     if sample_weight is None:
         return fitted.fit(list(texts), list(labels))
@@ -202,8 +181,8 @@ def train_and_test(
     >>> train_and_test(synthetic, real_test).as_row()    # doctest: +SKIP
     {'model': 'tfidf-logreg', 'n_train': ..., 'n_test': ..., 'accuracy': ..., 'macro_f1': ...}
     """
-    check_labelled_frame(train, "train", text_col, label_col)
-    check_labelled_frame(test, "test", text_col, label_col)
+    check_frame(train, "train", text_col=text_col, label_col=label_col)
+    check_frame(test, "test", text_col=text_col, label_col=label_col)
     labels = sorted(set(train[label_col].tolist()))
     if len(labels) < 2:
         raise ValueError(
@@ -266,11 +245,7 @@ def stratified_sample(
     Each label's rows are shuffled once per ``seed`` and a sample takes the first of them, so
     samples of different sizes with one seed overlap as much as stratification allows.
     """
-    require_column(frame, label_col, "label_col")
-    if frame[label_col].isna().any():
-        raise ValueError(
-            f"{int(frame[label_col].isna().sum())} row(s) have a missing {label_col!r}; drop or label them first"
-        )
+    check_frame(frame, "frame", label_col=label_col)
     counts = frame[label_col].value_counts().sort_index()
     if not len(counts) <= n <= len(frame):
         raise ValueError(

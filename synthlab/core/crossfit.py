@@ -18,7 +18,8 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
-from synthlab.core.classifiers import check_labelled_frame, fit_classifier
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import fit_classifier
 
 __all__ = ["MIN_PROBABILITY", "label_loss", "out_of_fold_proba"]
 
@@ -43,7 +44,7 @@ def out_of_fold_proba(
     >>> proba = out_of_fold_proba(noisy_train)                     # doctest: +SKIP
     >>> suspicion = label_loss(proba, noisy_train["label"])        # doctest: +SKIP
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     labels = frame[label_col].to_numpy(dtype=object)
     classes = sorted(set(labels.tolist()))
     smallest = int(pd.Series(labels).value_counts().min())

@@ -27,8 +27,6 @@ __all__ = [
     "new_id",
     "normalise_records",
     "now_iso",
-    "require_at_least",
-    "require_column",
     "save_jsonl",
     "save_parquet",
     "to_columnar",
@@ -99,22 +97,6 @@ def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         extra.extend(key for key in row if key not in RECORD_COLUMNS and key not in extra)
     return list(RECORD_COLUMNS) + extra
-
-
-def require_at_least(**sizes: tuple[int, int]) -> None:
-    """Raise ``ValueError`` for the first size argument below its minimum, given as
-    ``name=(value, minimum)``: ``"rounds must be >= 0; got -1"``."""
-    for name, (value, minimum) in sizes.items():
-        if value < minimum:
-            raise ValueError(f"{name} must be >= {minimum}; got {value}")
-
-
-def require_column(frame: pd.DataFrame, column: str, role: str, *, frame_name: str = "") -> None:
-    """Raise ``KeyError`` naming the argument (``role``, e.g. ``"text_col"``), the missing
-    ``column`` and the columns ``frame`` does have."""
-    if column not in frame.columns:
-        where = f" of {frame_name}" if frame_name else ""
-        raise KeyError(f"{role} {column!r} is not a column{where}; columns are {list(frame.columns)}")
 
 
 def validate_records(frame: pd.DataFrame) -> None:

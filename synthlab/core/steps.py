@@ -4,7 +4,8 @@ A step is a function from a frame to the rows it kept and the rows it removed, e
 ``reason`` and the ``step`` that removed it, so nothing vanishes without a recorded reason
 (:func:`split_by_reason`). :func:`run_filters` chains steps into one pipeline with one removal log,
 :func:`removal_summary` turns the log into a table and :func:`restore` puts removed rows back.
-:func:`checked_texts` and :func:`row_ids` are the first lines of every text step. The hygiene filters
+Every text step starts by checking its frame with :func:`synthlab.core.checks.check_frame` and names rows with
+:func:`row_ids`. The hygiene filters
 that use them are in :mod:`synthlab.curation.filters`. Taught in ``notebooks/10_hygiene_filters.ipynb``.
 """
 
@@ -15,9 +16,9 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_column, check_frame
 
-__all__ = ["checked_texts", "removal_summary", "restore", "row_ids", "run_filters", "split_by_reason", "Step"]
+__all__ = ["removal_summary", "restore", "row_ids", "run_filters", "split_by_reason", "Step"]
 
 Step = Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
 _LOG_COLUMNS = ("reason", "step")
@@ -27,26 +28,6 @@ def row_ids(frame: pd.DataFrame) -> pd.Series:
     """The name each removal reason uses for a row: its ``id`` when the frame has one, else its
     index label."""
     return frame["id"] if "id" in frame.columns else pd.Series(frame.index, index=frame.index)
-
-
-def checked_texts(frame: pd.DataFrame, text_col: str = "text", *, step: str = "this step") -> pd.Series:
-    """``frame[text_col]`` after checking that the frame is not empty and every text is a string;
-    otherwise a clear error naming the problem and the fix. The first line of every text step."""
-    require_column(frame, text_col, "text_col")
-    if frame.empty:
-        raise ValueError(
-            f"{step} got an empty frame: there is nothing to filter "
-            "(did an earlier step remove every row? its removal log says why)"
-        )
-    texts = frame[text_col]
-    bad = texts[~texts.map(lambda value: isinstance(value, str))]
-    if len(bad):
-        shown = ", ".join(f"{index!r}: {value!r}" for index, value in bad.head(3).items())
-        raise TypeError(
-            f"{step} needs text in {text_col!r}, but {len(bad)} row(s) are not strings ({shown}); "
-            "remove them with drop_malformed first, or convert them with .astype(str)"
-        )
-    return texts
 
 
 def split_by_reason(frame: pd.DataFrame, reasons: Sequence[str | None], step: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -77,8 +58,7 @@ def run_filters(frame: pd.DataFrame, steps: Sequence[Step]) -> tuple[pd.DataFram
     """
     if not steps:
         raise ValueError("steps is empty; pass curation steps such as [drop_malformed, drop_refusals]")
-    if frame.empty:
-        raise ValueError("run_filters got an empty frame: there is nothing to filter")
+    check_frame(frame, "run_filters: frame")
     kept, logs = frame, []
     for position, step in enumerate(steps):
         kept, removed = step(kept)
@@ -99,7 +79,7 @@ def removal_summary(log: pd.DataFrame, *, text_col: str = "text", n_rows: int | 
     (and which share of ``n_rows``, the size of the input, when given) and its first removal as an
     example (id, reason, text)."""
     for column in _LOG_COLUMNS:
-        require_column(log, column, "a removal log column", frame_name="log")
+        check_column(log, column, "a removal log column", frame_name="log")
     groups = log.groupby("step", sort=False)
     summary = groups.size().rename("removed").to_frame()
     if n_rows is not None:

@@ -1,8 +1,8 @@
 """Text primitives shared by every layer: tokenisation, ROUGE-L and the novelty pool.
 
 :func:`default_tokenize` (lower-cased words and punctuation marks) is the tokenizer of every metric unless
-a ``tokenizer`` (a callable from text to a list of tokens) is given; :func:`check_texts` is the input check
-of every metric over a list of texts.
+a ``tokenizer`` (a callable from text to a list of tokens) is given; every metric over a list of texts checks
+it with :func:`synthlab.core.checks.check_texts`.
 
 ROUGE-L (Lin, 2004) is the F-measure of the longest common subsequence (LCS) of two token lists.
 Self-Instruct (Wang et al., 2023) keeps a generated instruction only when its ROUGE-L with every
@@ -25,8 +25,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from synthlab.core.checks import check_texts
+
 __all__ = [
-    "check_texts",
     "copy_rate",
     "default_tokenize",
     "lcs_length",
@@ -49,24 +50,6 @@ def default_tokenize(text: str) -> list[str]:
     ['it', "didn't", 'work', ',', 'sadly', '!']
     """
     return _TOKEN.findall(text.lower())
-
-
-def check_texts(texts: Sequence[str], at_least: int, metric: str) -> list[str]:
-    """The texts as a list, or a ValueError naming the first non-string and its position."""
-    if isinstance(texts, str):
-        # ValueError for every bad metric input, so callers catch one exception type
-        raise ValueError(f"{metric} takes a list of texts, not one string; got {texts[:40]!r}")  # noqa: TRY004
-    texts = list(texts)
-    for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(  # noqa: TRY004
-                f"{metric}: the text at position {position} is {text!r} ({type(text).__name__}), not a "
-                "string; drop or fill missing texts first (for example df[text_col].dropna())"
-            )
-    if len(texts) < at_least:
-        need = f"is undefined for fewer than {at_least} texts" if at_least > 1 else "needs at least one text"
-        raise ValueError(f"{metric} {need}; got {len(texts)}")
-    return texts
 
 
 def _words(tokens: Sequence[str]) -> list[str]:
@@ -106,9 +89,15 @@ def rouge_l(candidate: str, reference: str, tokenizer: Tokenizer | None = None) 
 
 def max_rouge_l(texts: Sequence[str], references: Sequence[str], tokenizer: Tokenizer | None = None) -> list[float]:
     """For each text, its highest ROUGE-L against any of ``references`` (the copy score)."""
-    texts, references = check_texts(texts, 0, "max_rouge_l texts"), check_texts(references, 0, "max_rouge_l references")
-    if len(references) == 0:
-        raise ValueError("references is empty; pass the texts to compare against (e.g. the demonstrations)")
+    texts, references = (
+        check_texts(texts, "max_rouge_l texts"),
+        check_texts(
+            references,
+            "max_rouge_l references",
+            at_least=1,
+            hint="pass the texts to compare against (e.g. the demonstrations)",
+        ),
+    )
     tokenize = tokenizer or default_tokenize
     reference_tokens = [_words(tokenize(reference)) for reference in references]
     return [max(_f_measure(_words(tokenize(text)), other) for other in reference_tokens) for text in texts]
@@ -122,7 +111,7 @@ def copy_rate(
 ) -> float:
     """Share of ``texts`` whose max ROUGE-L to ``references`` reaches ``threshold``: near copies
     of a demonstration (0.0 for no texts)."""
-    texts = check_texts(texts, 0, "copy_rate")
+    texts = check_texts(texts, "copy_rate")
     if not texts:
         return 0.0
     scores = max_rouge_l(texts, references, tokenizer)

@@ -30,7 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from tqdm.auto import tqdm
 
-from synthlab.core.classifiers import check_labelled_frame
+from synthlab.core.checks import check_frame
 from synthlab.core.steps import split_by_reason
 
 __all__ = [
@@ -72,10 +72,10 @@ def data_map(
     >>> dynamics = data_map(task.train)                          # doctest: +SKIP
     >>> suspicion = 1 - dynamics["confidence"]                   # doctest: +SKIP
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     trainer = frame if reference is None else reference
     if reference is not None:
-        check_labelled_frame(reference, "reference", text_col, label_col)
+        check_frame(reference, "reference", text_col=text_col, label_col=label_col)
     if not isinstance(epochs, (int, np.integer)) or epochs < 2:
         raise ValueError(f"epochs must be an integer >= 2 (variability needs several epochs); got {epochs!r}")
     classes = np.array(sorted(set(trainer[label_col].tolist())))

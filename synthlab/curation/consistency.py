@@ -33,7 +33,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 
 from synthlab.annotation.llm import llm_annotate
-from synthlab.core.classifiers import check_labelled_frame
+from synthlab.core.checks import check_frame
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.steps import split_by_reason
 
@@ -229,7 +229,7 @@ def neighbour_agreement(
     ``suspicion`` (1 - agreement), ``flagged`` (agreement < ``min_agreement``) and ``reason``, e.g.
     "only 2 of 10 nearest neighbours are labelled positive".
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     if not 1 <= k < len(frame):
         raise ValueError(f"k={k} needs 1 <= k < {len(frame)} (the number of rows); lower k or add rows")
     vectors = TfidfVectorizer(sublinear_tf=True).fit_transform(frame[text_col].tolist())

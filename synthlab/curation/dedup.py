@@ -27,8 +27,8 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from scipy import sparse
 from tqdm.auto import tqdm
 
-from synthlab.core.records import require_at_least, require_column
-from synthlab.core.steps import checked_texts, row_ids, split_by_reason
+from synthlab.core.checks import check_at_least, check_column, check_frame
+from synthlab.core.steps import row_ids, split_by_reason
 
 __all__ = [
     "LSH_WEIGHTS",
@@ -133,7 +133,7 @@ def minhash_signatures(
     """One datasketch MinHash of ``num_perm`` permutations (datasketch's own, drawn from ``seed``)
     per text, over the :func:`shingle_hashes` of its ``shingle_size``-gram shingles. Computed for
     ``batch`` texts at a time with numpy, which is ~20x faster than ``MinHash.update`` per shingle."""
-    require_at_least(num_perm=(num_perm, 2), shingle_size=(shingle_size, 1), batch=(batch, 1))
+    check_at_least(num_perm=(num_perm, 2), shingle_size=(shingle_size, 1), batch=(batch, 1))
     template = MinHash(num_perm=num_perm, seed=seed)
     a, b = (np.asarray(values, dtype=np.uint32) for values in template.permutations)
     hashes, counts = shingle_hashes(texts, shingle_size, unit)
@@ -244,8 +244,8 @@ def drop_near_duplicates(
         raise ValueError(f"threshold must be in (0, 1]; got {threshold}")
     if method not in ("lsh", "lsh-estimate", "exact"):
         raise ValueError(f"method must be 'lsh', 'lsh-estimate' or 'exact'; got {method!r}")
-    require_at_least(shingle_size=(shingle_size, 1))
-    texts = checked_texts(frame, text_col, step="drop_near_duplicates").tolist()
+    check_at_least(shingle_size=(shingle_size, 1))
+    texts = check_frame(frame, "drop_near_duplicates: frame", text_col=text_col)[text_col].tolist()
     if method == "exact" and len(texts) > MAX_EXACT_ROWS:
         raise ValueError(
             f"method='exact' compares all pairs of {len(texts)} rows; above {MAX_EXACT_ROWS} use method='lsh'"
@@ -301,8 +301,8 @@ def plant_near_duplicates(
     edits, each deleting a word, swapping two neighbouring words or substituting a word drawn from
     the frame's own words; ``copy_of`` names its source's id and ``edits`` what was done (both
     ``None`` on the original rows). Copies get the id ``"<source id>~copy"``."""
-    require_at_least(n=(n, 1), max_edits=(max_edits, 1), min_words=(min_words, 2))
-    texts = checked_texts(frame, text_col, step="plant_near_duplicates")
+    check_at_least(n=(n, 1), max_edits=(max_edits, 1), min_words=(min_words, 2))
+    texts = check_frame(frame, "plant_near_duplicates: frame", text_col=text_col)[text_col]
     original = frame.assign(id=row_ids(frame).astype(str), copy_of=None, edits=None)
     eligible = [position for position, text in enumerate(texts) if len(text.split()) >= min_words]
     if n > len(eligible):
@@ -347,8 +347,8 @@ def planted_recall(
     near-duplicate when it reaches ``threshold``; it is found when the copy or its source was
     removed, so that the data no longer holds both. Returns ``copies``, ``near_duplicates``,
     ``found`` and ``recall`` (found / near_duplicates)."""
-    require_column(planted, "copy_of", "planted copies column", frame_name="planted")
-    require_column(removed, "id", "id column", frame_name="removed")
+    check_column(planted, "copy_of", "planted copies column", frame_name="planted")
+    check_column(removed, "id", "id column", frame_name="removed")
     texts = planted.set_index("id")[text_col]
     gone = set(removed["id"])
     copies = planted[planted["copy_of"].notna()]

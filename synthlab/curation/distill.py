@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from synthlab.core.classifiers import check_labelled_frame, train_and_test
+from synthlab.core.checks import check_column, check_frame
+from synthlab.core.classifiers import train_and_test
 from synthlab.core.crossfit import out_of_fold_proba
-from synthlab.core.records import require_column
 
 __all__ = ["cross_partition_relabel", "mckd", "MCKDResult"]
 
@@ -121,11 +121,11 @@ def mckd(
     >>> result = mckd(task.train, true_label_col="true_label", test=task.test)   # doctest: +SKIP
     >>> result.table                                                             # doctest: +SKIP
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     if stages < 1:
         raise ValueError(f"stages must be >= 1; got {stages}")
     if true_label_col is not None:
-        require_column(frame, true_label_col, "true_label_col")
+        check_column(frame, true_label_col, "true_label_col")
     truth = frame[true_label_col] if true_label_col is not None else None
     rows = frame.copy()
     rows["original_label"] = frame[label_col]

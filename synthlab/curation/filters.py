@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from synthlab.core.records import require_at_least, require_column
-from synthlab.core.steps import checked_texts, row_ids, split_by_reason
+from synthlab.core.checks import check_at_least, check_frame
+from synthlab.core.steps import row_ids, split_by_reason
 from synthlab.core.text import NoveltyPool
 
 __all__ = [
@@ -73,11 +73,8 @@ def drop_malformed(
     """Remove rows whose generation failed (``error`` set), whose text is missing or shorter
     than ``min_words`` words, or (when ``label_col`` is given) whose label is missing. Like every curation step,
     an empty frame raises ``ValueError`` (there is nothing to curate; an earlier step's log says why)."""
-    require_column(frame, text_col, "text_col")
-    if label_col is not None:
-        require_column(frame, label_col, "label_col")
-    if frame.empty:
-        raise ValueError("drop_malformed got an empty frame: there is nothing to filter")
+    roles = {"text_col": text_col} if label_col is None else {"text_col": text_col, "label_col": label_col}
+    check_frame(frame, "drop_malformed: frame", columns=roles)  # missing texts and labels are what it removes
     errors = frame["error"] if "error" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
     labels = frame[label_col] if label_col is not None else pd.Series([""] * len(frame), index=frame.index)
     reasons = []
@@ -100,9 +97,7 @@ def drop_exact_duplicates(frame: pd.DataFrame, *, text_col: str = "text") -> tup
     and lower-casing; the others are removed with the id of the row they duplicate (in the
     ``reason`` and in ``duplicate_of``). A missing text (a failed row) is no duplicate of another: it is kept, for
     :func:`drop_malformed` to remove with its reason. An empty frame raises ``ValueError``."""
-    require_column(frame, text_col, "text_col")
-    if frame.empty:
-        raise ValueError("drop_exact_duplicates got an empty frame: there is nothing to filter")
+    check_frame(frame, "drop_exact_duplicates: frame", columns={"text_col": text_col})  # a missing text is kept
     key = frame[text_col].map(lambda text: " ".join(text.lower().split()) if isinstance(text, str) else None)
     first_id = row_ids(frame).groupby(key, sort=False, dropna=True).transform("first")
     duplicate = key.duplicated(keep="first") & key.notna()
@@ -119,7 +114,9 @@ def drop_by_length(
     when ``None``): fragments and rambling."""
     if max_words is not None and max_words < min_words:
         raise ValueError(f"max_words ({max_words}) is below min_words ({min_words}); raise max_words")
-    counts = checked_texts(frame, text_col, step="drop_by_length").map(lambda text: len(_WORD.findall(text)))
+    counts = check_frame(frame, "drop_by_length: frame", text_col=text_col)[text_col].map(
+        lambda text: len(_WORD.findall(text))
+    )
     reasons = [
         f"{count} words, fewer than {min_words}"
         if count < min_words
@@ -165,7 +162,7 @@ def drop_bad_format(
     generation that hit ``max_tokens``), written as a list, containing the ``forbidden`` regular
     expression (by default :data:`CHATTER_PATTERN`, talk about the task) or missing the ``required``
     one. The reason lists every problem found."""
-    texts = checked_texts(frame, text_col, step="drop_bad_format")
+    texts = check_frame(frame, "drop_bad_format: frame", text_col=text_col)[text_col]
     forbidden_re = re.compile(forbidden) if forbidden else None
     required_re = re.compile(required) if required else None
     reasons = [_format_problems(text, must_end_sentence, allow_lists, forbidden_re, required_re) for text in texts]
@@ -181,7 +178,7 @@ def drop_refusals(
     if not patterns:
         raise ValueError("patterns is empty; pass regular expressions, e.g. curate.REFUSAL_PATTERNS")
     combined = re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.IGNORECASE)
-    texts = checked_texts(frame, text_col, step="drop_refusals")
+    texts = check_frame(frame, "drop_refusals: frame", text_col=text_col)[text_col]
     reasons = [
         f"refusal or apology: {match.group(0)!r}" if (match := combined.search(text)) else None for text in texts
     ]
@@ -236,8 +233,8 @@ def drop_repetitive(
     for effect too ("a copy of a copy of a copy": 18 % of its 3-grams), hence the margin."""
     if not 0 <= max_repeated < 1:
         raise ValueError(f"max_repeated must be in [0, 1); got {max_repeated}")
-    require_at_least(n=(n, 1), max_run=(max_run, 1))
-    texts = checked_texts(frame, text_col, step="drop_repetitive")
+    check_at_least(n=(n, 1), max_run=(max_run, 1))
+    texts = check_frame(frame, "drop_repetitive: frame", text_col=text_col)[text_col]
     return split_by_reason(frame, [_loop_reason(text, n, max_repeated, max_run) for text in texts], "drop_repetitive")
 
 
@@ -254,7 +251,7 @@ def drop_low_novelty(
     or with an earlier kept row reaches ``threshold``. This is Self-Instruct's novelty filter
     (Wang et al., 2023), built on :class:`synthlab.core.text.NoveltyPool`; it compares every pair, so
     keep it to a few thousand rows (use :func:`synthlab.curation.dedup.drop_near_duplicates` beyond)."""
-    texts = checked_texts(frame, text_col, step="drop_low_novelty")
+    texts = check_frame(frame, "drop_low_novelty: frame", text_col=text_col)[text_col]
     pool = NoveltyPool(threshold=threshold, texts=list(references))
     source = {text: "reference text" for text in references}
     reasons = []

@@ -22,9 +22,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import synthlab.core.data as datasets
+from synthlab.core.checks import check_frame
 from synthlab.core.classifiers import stratified_sample, train_and_test
 from synthlab.core.plots import curves_with_references
-from synthlab.core.records import require_column
 
 __all__ = [
     "SHARES_REMOVED",
@@ -51,13 +51,9 @@ def plant_label_noise(
     >>> noisy["is_noisy"].mean()                         # doctest: +SKIP
     0.3
     """
-    require_column(frame, label_col, "label_col")
+    check_frame(frame, "frame", label_col=label_col)
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"share must be between 0 and 1; got {share}")
-    if frame[label_col].isna().any():
-        raise ValueError(
-            f"{int(frame[label_col].isna().sum())} row(s) have a missing {label_col!r}; drop or label them first"
-        )
     labels = sorted(frame[label_col].unique().tolist())
     if len(labels) < 2:
         raise ValueError(f"cannot flip labels with a single class {labels!r}; the frame needs two labels or more")

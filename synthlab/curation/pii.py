@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from synthlab.core.steps import checked_texts, row_ids
+from synthlab.core.checks import check_frame
+from synthlab.core.steps import row_ids
 
 __all__ = ["PII_KINDS", "PLACEHOLDERS", "find_pii", "scrub_pii", "unscrub_pii"]
 
@@ -81,7 +82,7 @@ def scrub_pii(
     per replacement with the row's ``id``, the ``kind``, the ``original`` span, its ``placeholder``
     and its ``start``/``end`` in the original text. No row is removed. The log names rows by id (the
     ``id`` column, else the index), so a repeated id raises ``ValueError``."""
-    texts = checked_texts(frame, text_col, step="scrub_pii")
+    texts = check_frame(frame, "scrub_pii: frame", text_col=text_col)[text_col]
     scrubbed, entries = [], []
     for text, row_id in zip(texts, _unique_ids(frame, "scrub_pii")):
         pieces, position = [], 0
@@ -107,7 +108,7 @@ def scrub_pii(
 def unscrub_pii(scrubbed: pd.DataFrame, log: pd.DataFrame, *, text_col: str = "text") -> pd.DataFrame:
     """The frame :func:`scrub_pii` was given: each placeholder its ``log`` recorded replaced by the
     original span again. Raises ``ValueError`` when a scrubbed text was edited since, or the frame's ids repeat."""
-    column = checked_texts(scrubbed, text_col, step="unscrub_pii")
+    column = check_frame(scrubbed, "unscrub_pii: frame", text_col=text_col)[text_col]
     texts = column.tolist()
     position_of = {row_id: position for position, row_id in enumerate(_unique_ids(scrubbed, "unscrub_pii"))}
     for row_id, entries in log.groupby("id", sort=False):

@@ -21,7 +21,8 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.core.classifiers import check_labelled_frame, train_and_test
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import train_and_test
 from synthlab.curation.consistency import detected_frame
 from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
@@ -96,7 +97,7 @@ def rate_labels(
     (why not), ``suspicion`` (5 - score; NaN when unscored), ``flagged`` (score < ``threshold``;
     unscored rows are never flagged) and ``reason``, e.g. "LLM rater scored the label 1 < 3".
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     low, high = SCORE_RANGE
     prompts = [prompt.invoke({"text": text, "label": label}) for text, label in zip(frame[text_col], frame[label_col])]
     try:
@@ -142,7 +143,7 @@ def threshold_curve(
     does: one row per threshold with ``n_kept``, ``unscored_kept`` (unscored rows are always kept),
     ``noise_left`` (the share of ``noise_col``-True rows among the kept, when given) and the test
     ``accuracy`` of ``model`` trained on the kept rows (NaN when they hold fewer than two labels)."""
-    check_labelled_frame(train, "train", text_col, label_col)
+    check_frame(train, "train", text_col=text_col, label_col=label_col)
     values = np.asarray(scores, dtype=float)
     if values.shape != (len(train),):
         raise ValueError(f"scores has shape {values.shape} for {len(train)} training rows; give one per row")

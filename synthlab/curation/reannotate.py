@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from synthlab.annotation.store import DISCARD, SKIP, LabelStore, check_annotation_frame, plain_value
-from synthlab.core.classifiers import check_labelled_frame, train_and_test
+from synthlab.annotation.store import DISCARD, SKIP, LabelStore, plain_value
+from synthlab.core.checks import check_column, check_frame
+from synthlab.core.classifiers import train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.plots import curves_with_references
-from synthlab.core.records import require_column
 from synthlab.core.steps import split_by_reason
 
 __all__ = [
@@ -62,12 +62,12 @@ def annotation_order(
     :func:`synthlab.core.crossfit.label_loss`); ``"random"`` is a permutation drawn with ``seed``."""
     if order not in ORDERS:
         raise ValueError(f"order must be one of {list(ORDERS)}; got {order!r}")
-    check_annotation_frame(frame, text_col, id_col)
+    check_frame(frame, "frame", text_col=text_col, id_col=id_col, hint="there is nothing to annotate")
     ids = frame[id_col].map(plain_value).to_numpy(dtype=object)
     if order == "random":
         return ids[np.random.default_rng(seed).permutation(len(ids))].tolist()
     if suspicion is None:
-        check_labelled_frame(frame, "frame", text_col, label_col)
+        check_frame(frame, "frame", text_col=text_col, label_col=label_col)
         proba = out_of_fold_proba(frame, text_col=text_col, label_col=label_col, seed=seed)
         suspicion = label_loss(proba, frame[label_col])
     scores = np.asarray(suspicion, dtype=float)
@@ -120,10 +120,10 @@ def apply_decisions(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}; got {mode!r}")
-    require_column(frame, id_col, "id_col")
-    require_column(frame, label_col, "label_col")
-    require_column(decisions, "id", "decisions' id column")
-    require_column(decisions, "decision", "decisions' decision column")
+    check_column(frame, id_col, "id_col")
+    check_column(frame, label_col, "label_col")
+    check_column(decisions, "id", "decisions' id column")
+    check_column(decisions, "decision", "decisions' decision column")
     human = frame[id_col].map(plain_value).map(dict(zip(decisions["id"], decisions["decision"])))
     given = frame[label_col]
     labelled = human.notna() & ~human.isin([DISCARD, SKIP])

@@ -23,10 +23,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 from tqdm.auto import tqdm
 
-from synthlab.annotation.labels import check_labelling_input
 from synthlab.annotation.llm import llm_annotate
+from synthlab.core.checks import check_column, check_frame, check_labels
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
-from synthlab.core.records import require_column
 
 __all__ = ["freeal", "FreeALResult", "nearest_demos", "small_loss_selection"]
 
@@ -141,9 +140,10 @@ def freeal(
 
     >>> result = freeal(annotator, real_rows, ["negative", "positive"], rounds=2)   # doctest: +SKIP
     """
-    check_labelling_input(frame, labels, text_col=text_col)
+    check_labels(labels, "labels", distinct=2)
+    check_frame(frame, "frame", text_col=text_col, blank=False)
     if gold_col is not None:
-        require_column(frame, gold_col, "gold_col")
+        check_column(frame, gold_col, "gold_col")
     if rounds < 0:
         raise ValueError(f"rounds must be >= 0; got {rounds}")
     gold = frame[gold_col] if gold_col is not None else None

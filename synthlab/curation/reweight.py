@@ -28,7 +28,8 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from tqdm.auto import tqdm
 
-from synthlab.core.classifiers import check_labelled_frame, train_and_test
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import train_and_test
 from synthlab.core.crossfit import label_loss, out_of_fold_proba
 from synthlab.core.plots import curves_with_references
 
@@ -181,9 +182,9 @@ def noise_robust_weights(
     >>> result = noise_robust_weights(task.train, test=task.test)            # doctest: +SKIP
     >>> train_and_test(task.train, task.test, sample_weight=result.weights)   # doctest: +SKIP
     """
-    check_labelled_frame(frame, "frame", text_col, label_col)
+    check_frame(frame, "frame", text_col=text_col, label_col=label_col)
     if test is not None:
-        check_labelled_frame(test, "test", text_col, label_col)
+        check_frame(test, "test", text_col=text_col, label_col=label_col)
     if frame[label_col].nunique() < 2:
         raise ValueError(
             f"re-weighting needs two labels or more; every row has {label_col!r} == {frame[label_col].iloc[0]!r}"

@@ -31,6 +31,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from synthlab.core.checks import check_texts
 from synthlab.core.parsing import strip_chatter
 from synthlab.generation.tasks import LABELS, SYSTEM, review_prompts
 from synthlab.llm.generate import generate
@@ -101,8 +102,7 @@ def retrieve(knowledge: pd.DataFrame, queries: Sequence[str], *, k: int = 2) -> 
             f"knowledge needs rows with columns {list(_FIELDS)} (see load_concepts); "
             f"{'it is empty' if knowledge.empty else f'it lacks {missing}'}"
         )
-    if isinstance(queries, str) or not all(isinstance(query, str) for query in queries):
-        raise TypeError("queries must be a list of strings, one query per row")
+    check_texts(queries, "queries")
     if not 1 <= k <= len(knowledge):
         raise ValueError(f"k must be between 1 and the number of entries ({len(knowledge)}); got {k}")
     documents = (knowledge["concept"] + ". " + knowledge["kind"] + ". " + knowledge["fact"]).tolist()

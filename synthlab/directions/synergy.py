@@ -33,7 +33,8 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
 from synthlab.annotation.llm import llm_annotate, select_for_annotation
-from synthlab.core.classifiers import check_labelled_frame, fit_classifier
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import fit_classifier
 from synthlab.core.steps import split_by_reason
 
 __all__ = ["MODES", "fit_student", "student_picks_teacher_labels", "student_review"]
@@ -51,7 +52,7 @@ def fit_student(
 ) -> Any:
     """The small student: ``classifier`` (a name of :data:`synthlab.core.classifiers.CLASSIFIERS` or an estimator with
     ``predict_proba``) fitted on the real ``gold`` rows. Needs two labels or more."""
-    check_labelled_frame(gold, "gold", text_col, label_col)
+    check_frame(gold, "gold", text_col=text_col, label_col=label_col)
     if gold[label_col].nunique() < 2:
         raise ValueError(
             f"gold has one label only ({gold[label_col].iloc[0]!r}); the student needs rows of every "
@@ -85,7 +86,7 @@ def student_review(
         raise ValueError(f"mode must be one of {list(MODES)}; got {mode!r}")
     if not 0 <= min_confidence < 1:
         raise ValueError(f"min_confidence must be in [0, 1); got {min_confidence}")
-    check_labelled_frame(rows, "rows", text_col, label_col)
+    check_frame(rows, "rows", text_col=text_col, label_col=label_col)
     proba = student.predict_proba(rows[text_col].tolist())
     classes = np.asarray(student.classes_)
     best = proba.argmax(axis=1)

@@ -27,7 +27,8 @@ from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from synthlab.core.text import Tokenizer, check_texts, default_tokenize
+from synthlab.core.checks import check_texts
+from synthlab.core.text import Tokenizer, default_tokenize
 
 __all__ = [
     "chamfer_distance",
@@ -50,7 +51,7 @@ __all__ = [
 def _tokens(texts: Sequence[str], tokenizer: Tokenizer | None) -> list[list[str]]:
     tokenize = tokenizer or default_tokenize
     # one string is not a corpus (its characters would be counted), and a missing text is not a text
-    return [tokenize(text) for text in check_texts(texts, 0, "a diversity metric")]
+    return [tokenize(text) for text in check_texts(texts, "a diversity metric")]
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> Iterable[tuple[str, ...]]:
@@ -148,7 +149,7 @@ def self_bleu(texts: Sequence[str], max_n: int = 4, tokenizer: Tokenizer | None 
     >>> self_bleu(["the cat sat on the mat", "the cat sat on the mat"])
     1.0
     """
-    texts = check_texts(texts, 2, "self-BLEU")
+    texts = check_texts(texts, "self-BLEU", at_least=2)
     if isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 1:
         raise ValueError(f"max_n must be an integer >= 1 (4 is BLEU-4); got {max_n!r}")
     documents = _tokens(texts, tokenizer)
@@ -341,8 +342,8 @@ def embedding_map(real_texts: Sequence[str], synthetic_texts: Sequence[str], see
     distances on the plot are those of a linear projection. ``source`` is "real" or
     "synthetic"; rows are in input order, real texts first.
     """
-    real = check_texts(real_texts, 1, "embedding_map (real_texts)")
-    synthetic = check_texts(synthetic_texts, 1, "embedding_map (synthetic_texts)")
+    real = check_texts(real_texts, "embedding_map (real_texts)", at_least=1)
+    synthetic = check_texts(synthetic_texts, "embedding_map (synthetic_texts)", at_least=1)
     vectors = _tfidf(real + synthetic, "embedding_map")
     if vectors.shape[1] < 2:
         raise ValueError(f"embedding_map needs at least 2 distinct words over all texts; found {vectors.shape[1]}")
@@ -368,7 +369,7 @@ def _tfidf(texts: list[str], metric: str) -> sparse.csr_matrix:
 
 def _unit_vectors(texts: Sequence[str], embed: Embed | None, metric: str) -> sparse.csr_matrix | np.ndarray:
     """One L2-normalised row per text: TF-IDF by default, else the rows of ``embed(texts)``."""
-    texts = check_texts(texts, 2, metric)
+    texts = check_texts(texts, metric, at_least=2)
     if embed is None:
         vectors = _tfidf(texts, metric)
         empty = np.flatnonzero(vectors.getnnz(axis=1) == 0)

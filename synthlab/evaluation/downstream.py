@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from synthlab.core.classifiers import TrainTestResult, check_labelled_frame, stratified_sample, train_and_test
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import TrainTestResult, stratified_sample, train_and_test
 
 __all__ = ["compare_training_sets", "learning_curve", "oracle_agreement", "plot_learning_curves"]
 
@@ -44,7 +45,7 @@ def learning_curve(
     measured once); a size below the number of labels raises, since a sample must hold every
     label. Plot the result with :func:`plot_learning_curves`.
     """
-    check_labelled_frame(train, "train", text_col, label_col)
+    check_frame(train, "train", text_col=text_col, label_col=label_col)
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1; got {repeats}")
     n_labels = train[label_col].nunique()
@@ -147,7 +148,7 @@ def oracle_agreement(
             f"classes_; got {type(oracle).__name__}. Train one with "
             "train_and_test(real_train, real_test)"
         )
-    check_labelled_frame(synthetic, "synthetic", text_col, label_col)
+    check_frame(synthetic, "synthetic", text_col=text_col, label_col=label_col)
     intended = synthetic[label_col]
     predicted = pd.Series(
         np.asarray(model.predict(synthetic[text_col].tolist())).tolist(),

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from synthlab.annotation.raters import GRADES
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_column
 from synthlab.curation.filters import (
     drop_bad_format,
     drop_malformed,
@@ -70,8 +70,8 @@ def rule_validity_ratings(
     :func:`~synthlab.curation.filters.drop_bad_format` or :func:`~synthlab.curation.filters.drop_repetitive` flags
     it (cut off, chatter, a list, loops), else **A**. Returns ``id``, ``rating`` and ``reason``, aligned with
     ``frame``."""
-    require_column(frame, id_col, "id_col")
-    require_column(frame, label_col, "label_col")
+    check_column(frame, id_col, "id_col")
+    check_column(frame, label_col, "label_col")
     if frame.empty:
         raise ValueError("frame has no rows: there is nothing to rate")
     if not frame.index.is_unique:
@@ -253,8 +253,8 @@ def align_ratings(
             raise TypeError(
                 f"{name}'s ratings must be a DataFrame (e.g. store.decisions()); got {type(frame).__name__}"
             )
-        require_column(frame, id_col, "id_col", frame_name=f"{name}'s ratings")
-        require_column(frame, rating_col, "rating_col", frame_name=f"{name}'s ratings")
+        check_column(frame, id_col, "id_col", frame_name=f"{name}'s ratings")
+        check_column(frame, rating_col, "rating_col", frame_name=f"{name}'s ratings")
         twice = frame[id_col][frame[id_col].duplicated()].unique().tolist()
         if twice:
             raise ValueError(

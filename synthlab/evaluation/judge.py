@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
-from synthlab.annotation.labels import JUDGE_PROMPT, check_labelling_input, label_parser, label_schema
-from synthlab.core.records import require_column
+from synthlab.annotation.labels import JUDGE_PROMPT, label_parser, label_schema
+from synthlab.core.checks import check_column, check_frame, check_labels
 from synthlab.llm.chat import constrain
 from synthlab.llm.generate import generate
 
@@ -37,9 +37,10 @@ def judge_labels(
 ) -> pd.DataFrame:
     """Ask ``model`` to label every text of ``frame``; return ``frame`` with ``judge_label``,
     ``judge_error`` and, when ``label_col`` is given, ``judge_agrees`` (None where the judge failed)."""
-    check_labelling_input(frame, labels, text_col=text_col)
+    check_labels(labels, "labels", distinct=2)
+    check_frame(frame, "frame", text_col=text_col, blank=False)
     if label_col is not None:
-        require_column(frame, label_col, "label_col")
+        check_column(frame, label_col, "label_col")
     listed = ", ".join(labels)
     prompts = [JUDGE_PROMPT.invoke({"labels": listed, "text": text}) for text in frame[text_col]]
     verdicts = generate(

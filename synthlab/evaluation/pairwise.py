@@ -29,7 +29,7 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_column, check_frame
 from synthlab.evaluation.human import cohen_kappa, win_rate
 from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
@@ -41,7 +41,6 @@ __all__ = [
     "PAIRWISE_PROMPT",
     "SENTIMENT_QUESTION",
     "SWAPPED",
-    "check_pairs",
     "choice_schema",
     "gold_agreement",
     "judge_pair",
@@ -114,23 +113,6 @@ def choice_schema(choices: Sequence[str] = CHOICES) -> dict[str, Any]:
     return {"type": "string", "enum": list(choices)}
 
 
-def check_pairs(pairs: pd.DataFrame, *, question_col: str, a_col: str, b_col: str) -> None:
-    """Raise a clear error unless ``pairs`` has rows, the three columns, and non-empty string outputs."""
-    if not isinstance(pairs, pd.DataFrame) or pairs.empty:
-        raise ValueError(
-            "pairs is empty: build it with synthlab.evaluation.pairwise.round_robin or a gold-pair builder"
-        )
-    for column, role in ((question_col, "question_col"), (a_col, "a_col"), (b_col, "b_col")):
-        require_column(pairs, column, role, frame_name="pairs")
-    for column in (a_col, b_col):
-        bad = [i for i, text in enumerate(pairs[column]) if not isinstance(text, str) or not text.strip()]
-        if bad:
-            raise ValueError(
-                f"{len(bad)} outputs in {column!r} are missing or empty (positions {bad[:5]}); "
-                "drop those pairs first (round_robin skips them for you)"
-            )
-
-
 def judge_pairs(
     model: BaseChatModel,
     pairs: pd.DataFrame,
@@ -157,7 +139,14 @@ def judge_pairs(
     """
     if inconsistent not in INCONSISTENT:
         raise ValueError(f"inconsistent must be 'tie' or 'drop'; got {inconsistent!r}")
-    check_pairs(pairs, question_col=question_col, a_col=a_col, b_col=b_col)
+    check_frame(
+        pairs,
+        "pairs",
+        columns={"question_col": question_col, "a_col": a_col, "b_col": b_col},
+        texts=(a_col, b_col),
+        blank=False,
+        hint="build it with synthlab.evaluation.pairwise.round_robin or a gold-pair builder",
+    )
     choices = CHOICES + ("tie",) if allow_ties else CHOICES
     listed = " or ".join(choices)
     orders = [(a_col, b_col), (b_col, a_col)]
@@ -224,7 +213,7 @@ def position_bias(judged: pd.DataFrame) -> dict[str, Any]:
     the share of unparseable replies and pairs, the share of answered pairs whose two verdicts disagree
     (``inconsistent_rate``, the position-bias rate), and the share of answered non-tie replies that picked
     the slot shown first (``first_slot_share``: 0.5 is unbiased, 1.0 always picks the first text)."""
-    require_column(judged, "status", "status column", frame_name="judged (run judge_pairs first)")
+    check_column(judged, "status", "status column", frame_name="judged (run judge_pairs first)")
     answered = judged[judged["status"] != "unparseable"]
     first = pd.concat(
         [judged["verdict_ab"].map({"A": True, "B": False}), judged["verdict_ba"].map({"B": True, "A": False})]
@@ -248,7 +237,7 @@ def gold_agreement(judged: pd.DataFrame, *, gold_col: str = "gold", confidence: 
     pairs with a Wilson interval (ties, i.e. inconsistent pairs, count half: a judge that always picks
     one slot scores 0.5; this equals the share of single replies that are right), and Cohen's kappa
     of the outcomes with gold (0 is chance level)."""
-    require_column(judged, gold_col, "gold_col", frame_name="judged")
+    check_column(judged, gold_col, "gold_col", frame_name="judged")
     answered = judged[judged["outcome"].notna()]
     if answered.empty:
         raise ValueError(
@@ -330,8 +319,7 @@ def sentiment_pairs(
 ) -> pd.DataFrame:
     """``n`` gold pairs for sentiment: a real ``positive`` text against a real ``negative`` one, asking
     which is more positive (gold prefers the positive one)."""
-    require_column(frame, text_col, "text_col")
-    require_column(frame, label_col, "label_col")
+    check_frame(frame, "frame", text_col=text_col, columns={"label_col": label_col})
     rng = random.Random(seed)
     chosen = {
         label: _sample_texts(

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from synthlab.core.records import require_column
+from synthlab.core.checks import check_column
 
 __all__ = ["OUTCOME_SCORE", "bradley_terry", "elo_ratings", "matches"]
 
@@ -46,7 +46,7 @@ def matches(
         (system_b_col, "system_b_col"),
         (outcome_col, "outcome_col"),
     ):
-        require_column(judged, column, role, frame_name="judged")
+        check_column(judged, column, role, frame_name="judged")
     decided = judged[judged[outcome_col].notna()]
     if len(decided) < len(judged):
         warnings.warn(

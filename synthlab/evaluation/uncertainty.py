@@ -29,7 +29,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 from sklearn.metrics import accuracy_score, f1_score
 
-from synthlab.core.classifiers import check_labelled_frame, fit_classifier
+from synthlab.core.checks import check_frame
+from synthlab.core.classifiers import fit_classifier
 
 __all__ = [
     "METRICS",
@@ -197,8 +198,8 @@ def _predictions(train: pd.DataFrame, test: pd.DataFrame, classifier: str | Any,
 
 
 def _check_tstr(train: pd.DataFrame, test: pd.DataFrame, metric: str, resample: str) -> None:
-    check_labelled_frame(train, "train")
-    check_labelled_frame(test, "test")
+    check_frame(train, "train", text_col="text", label_col="label")
+    check_frame(test, "test", text_col="text", label_col="label")
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}; got {metric!r}")
     if resample not in ("test", "train"):

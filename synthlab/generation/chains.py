@@ -27,9 +27,10 @@ import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
-from synthlab.annotation.labels import check_labelling_input, label_parser, label_schema
+from synthlab.annotation.labels import label_parser, label_schema
+from synthlab.core.checks import check_frame, check_labels
 from synthlab.core.parsing import clean_text, parse_list, parse_title, strip_chatter
-from synthlab.core.records import make_records, new_id, require_column
+from synthlab.core.records import make_records, new_id
 from synthlab.generation.prompts import TaskSpec, format_conditions, label_schedule, task_template
 from synthlab.llm.chat import constrain
 from synthlab.llm.generate import GenerationError, generate
@@ -137,8 +138,8 @@ def self_check(
     """
     named = _labels_by_name(task)
     names = list(named)
-    check_labelling_input(frame, names, text_col=text_col)
-    require_column(frame, label_col, "label_col")
+    check_labels(names, "the task's labels", distinct=2)
+    check_frame(frame, "frame", text_col=text_col, columns={"label_col": label_col}, blank=False)
     unknown = sorted({str(label) for label in frame[label_col]} - set(named))
     if unknown:
         raise ValueError(f"{label_col!r} holds labels the task does not know: {unknown}; the task's labels are {names}")

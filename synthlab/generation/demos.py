@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 from langchain_core.language_models import BaseChatModel
 
+from synthlab.core.checks import check_column, check_frame
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.parsing import clean_text
-from synthlab.core.records import require_column
 from synthlab.core.selection import tfidf_vectors, vote_k
 from synthlab.core.text import max_rouge_l
 from synthlab.curation.filters import drop_exact_duplicates, drop_malformed
@@ -113,20 +113,10 @@ def _check_pool(
     pool: pd.DataFrame, k_per_label: int, labels: Sequence[Any] | None, text_col: str, label_col: str
 ) -> list[Any]:
     """The labels to select for, after checking that ``pool`` has ``k_per_label`` rows of each."""
-    require_column(pool, text_col, "text_col", frame_name="pool")
-    require_column(pool, label_col, "label_col", frame_name="pool")
-    if pool.empty:
-        raise ValueError(
-            "the demonstration pool is empty; pass labelled rows (real seeds, or "
-            "self_generated_pool(...)) to draw demonstrations from"
-        )
+    why = "pass labelled rows (real seeds, or self_generated_pool(...)) to draw demonstrations from"
+    check_frame(pool, "pool", text_col=text_col, columns={"label_col": label_col}, blank=False, hint=why)
     if isinstance(k_per_label, bool) or not isinstance(k_per_label, (int, np.integer)) or k_per_label < 1:
         raise ValueError(f"k_per_label must be an integer >= 1; got {k_per_label!r}")
-    if not pool[text_col].map(lambda text: isinstance(text, str) and bool(text.strip())).all():
-        raise ValueError(
-            f"the pool has rows whose {text_col!r} is missing or empty; drop them first "
-            "(synthlab.curation.filters.drop_malformed)"
-        )
     counts = pool[label_col].value_counts()
     wanted = list(labels) if labels is not None else sorted(counts.index.tolist(), key=str)
     if len(set(wanted)) < 2:
@@ -158,7 +148,7 @@ def helpfulness(
     negative (say, a text whose label is wrong): it raises it. Each validation label weighs the
     same in that loss, so a score does not merely echo the validation set's label balance.
     Aligned to ``rows.index``."""
-    require_column(validation, text_col, "text_col", frame_name="validation")
+    check_column(validation, text_col, "text_col", frame_name="validation")
     fitted = train_and_test(rows, validation, text_col=text_col, label_col=label_col, seed=seed).classifier
     vectorizer, classifier = fitted[:-1], fitted[-1]
     classes = list(classifier.classes_)

@@ -30,8 +30,9 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from sklearn.feature_extraction.text import TfidfVectorizer
 from tqdm.auto import tqdm
 
+from synthlab.core.checks import check_column, check_frame, check_texts
 from synthlab.core.parsing import clean_text
-from synthlab.core.records import make_records, require_column
+from synthlab.core.records import make_records
 from synthlab.core.text import rouge_l
 from synthlab.llm.generate import GenerationError, generate, model_name, prompt_text
 
@@ -116,11 +117,7 @@ def parse_turn(output: str) -> dict[str, Any]:
 
 
 def _check_chat_input(topics: Sequence[str], personas: Sequence[str], max_turns: int, repeat_threshold: float) -> None:
-    if isinstance(topics, str) or len(topics) == 0:
-        raise ValueError(f"topics must be a non-empty list of topic descriptions, one per dialogue; got {topics!r}")
-    blank = [index for index, topic in enumerate(topics) if not isinstance(topic, str) or not topic.strip()]
-    if blank:
-        raise ValueError(f"topics at positions {blank} are empty; describe each dialogue's topic in a few words")
+    check_texts(topics, "topics", at_least=1, blank=False, hint="describe each dialogue's topic in a few words")
     if len(personas) != len(topics):
         raise ValueError(
             f"personas has {len(personas)} entries but there are {len(topics)} topics; pass one "
@@ -267,14 +264,7 @@ def self_chat(
 
 
 def _topic_similarities(frame: pd.DataFrame, text_col: str, topic_col: str) -> tuple[np.ndarray, list[str]]:
-    require_column(frame, text_col, "text_col")
-    require_column(frame, topic_col, "topic_col")
-    missing = [index for index, text in frame[text_col].items() if not isinstance(text, str) or not text.strip()]
-    if missing:
-        raise ValueError(
-            f"{len(missing)} turns have no text (index {missing[:5]}); drop them first, e.g. "
-            "drop_malformed(turns, label_col=None)"
-        )
+    check_frame(frame, "turns", text_col=text_col, columns={"topic_col": topic_col}, blank=False)
     topics = sorted(set(frame[topic_col]))
     if len(topics) < 2:
         raise ValueError(f"the nearest-topic rule needs at least two topics in the run; got {topics}")
@@ -301,6 +291,6 @@ def on_topic_by_turn(
 ) -> pd.DataFrame:
     """The on-topic share (:func:`on_topic`) per turn index: does the talk drift as turns go on?
     Columns ``n`` (turns with that index) and ``on_topic_share``, indexed by ``turn_col``."""
-    require_column(turns, turn_col, "turn_col")
+    check_column(turns, turn_col, "turn_col")
     flags = on_topic(turns, text_col=text_col, topic_col=topic_col)
     return flags.groupby(turns[turn_col]).agg(n="size", on_topic_share="mean")

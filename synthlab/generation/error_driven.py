@@ -28,9 +28,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 
+from synthlab.core.checks import check_at_least, check_frame
 from synthlab.core.classifiers import train_and_test
 from synthlab.core.parsing import strip_chatter
-from synthlab.core.records import make_records, require_at_least, require_column
+from synthlab.core.records import make_records
 from synthlab.core.results import RoundsResult
 from synthlab.curation.filters import drop_malformed
 from synthlab.generation.prompts import TaskSpec, build_prompts
@@ -71,18 +72,10 @@ class S3Result:
     removed: pd.DataFrame
 
 
-def _check_frame(frame: Any, name: str, task: TaskSpec, text_col: str, label_col: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}")
-    require_column(frame, text_col, "text_col", frame_name=name)
-    require_column(frame, label_col, "label_col", frame_name=name)
-    if frame.empty:
-        raise ValueError(
-            f"{name} has no rows; S3 needs a small real labelled {name} set "
-            "(for example a stratified sample of the validation split)"
-        )
-    if not frame[text_col].map(lambda text: isinstance(text, str) and bool(text.strip())).all():
-        raise ValueError(f"{name} has rows whose {text_col!r} is missing or empty; drop them first")
+def _check_labelled(frame: Any, name: str, task: TaskSpec, text_col: str, label_col: str) -> None:
+    """The layer's frame check, then S3's own: every label is one of the task's."""
+    why = f"S3 needs a small real labelled {name} set (for example a stratified sample of the validation split)"
+    check_frame(frame, name, text_col=text_col, columns={"label_col": label_col}, blank=False, hint=why)
     unknown = sorted(set(frame[label_col].dropna()) - set(task.labels), key=str)
     if unknown or frame[label_col].isna().any():
         raise ValueError(
@@ -136,7 +129,7 @@ def sample_errors(errors: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFram
     generated with its own seed, so the per-round budget is always spent)."""
     if errors.empty:
         raise ValueError("errors is empty: the classifier made no mistake to generate more data from")
-    require_at_least(n=(n, 1))
+    check_at_least(n=(n, 1))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(errors))
     if len(errors) >= n:
@@ -259,8 +252,8 @@ def s3(
     when the rows so far hold only one label, or when the classifier makes no validation error.
     """
     for name, frame in (("validation", validation), ("test", test)):
-        _check_frame(frame, name, task, text_col, label_col)
-    require_at_least(n_initial=(n_initial, len(task.labels)), n_per_round=(n_per_round, 1), rounds=(rounds, 0))
+        _check_labelled(frame, name, task, text_col, label_col)
+    check_at_least(n_initial=(n_initial, len(task.labels)), n_per_round=(n_per_round, 1), rounds=(rounds, 0))
     history: list[dict[str, Any]] = []
     kept, removed = make_records([]), []
     errors, spent = validation.iloc[:0], 0
@@ -338,7 +331,7 @@ def one_round_baseline(
     size cannot train a classifier); ``rows`` are all generated rows, errors included. With the
     same ``seed`` its first ``n_initial`` rows are S3's round 0, so they come from the cache.
     """
-    _check_frame(test, "test", task, text_col, label_col)
+    _check_labelled(test, "test", task, text_col, label_col)
     if len(sizes) == 0 or min(sizes) < len(task.labels):
         raise ValueError(f"sizes must be non-empty and each >= the {len(task.labels)} labels; got {list(sizes)}")
     rows = plain_rows(model, task, max(sizes), seed=seed, progress=progress)

@@ -32,6 +32,8 @@ import pandas as pd
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 
+from synthlab.core.checks import check_labels
+
 __all__ = [
     "build_prompts",
     "format_conditions",
@@ -118,8 +120,9 @@ def label_schedule(n: int, labels: Sequence[Any]) -> list[Any]:
     """``n`` labels cycling through ``labels``: balanced when ``n`` is a multiple of their number."""
     if n < 1:
         raise ValueError(f"n must be >= 1; got {n}")
+    labels = check_labels(labels, "labels")
     if len(labels) < 2:
-        raise ValueError(f"labels must hold at least two classes; got {list(labels)}")
+        raise ValueError(f"labels must hold at least two classes; got {labels}")
     return [labels[index % len(labels)] for index in range(n)]
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from synthlab.core.records import from_columnar, normalise_records, require_at_least, to_columnar
+from synthlab.core.checks import check_at_least
+from synthlab.core.records import from_columnar, normalise_records, to_columnar
 
 __all__ = ["arrow_ready", "collect", "init_ray", "require_ray", "split_blocks", "to_dataset", "to_records"]
 
@@ -91,7 +92,7 @@ def to_dataset(frame: pd.DataFrame, *, rows_per_block: int = 256) -> ray.data.Da
     """A records frame (or any frame) as a Ray dataset of blocks of ``rows_per_block`` rows, with
     ``params`` as JSON text; :func:`to_records` turns it back into the same frame (new index)."""
     ray = require_ray()
-    require_at_least(rows_per_block=(rows_per_block, 1))
+    check_at_least(rows_per_block=(rows_per_block, 1))
     if frame.empty:
         raise ValueError("the frame is empty: there is nothing to put on Ray")
     return ray.data.from_pandas(split_blocks(arrow_ready(frame.reset_index(drop=True)), rows_per_block))

@@ -36,7 +36,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import messages_from_dict, messages_to_dict
 from langchain_core.prompt_values import PromptValue
 
-from synthlab.core.records import require_at_least
+from synthlab.core.checks import check_at_least
 from synthlab.core.steps import Step, run_filters
 from synthlab.curation.filters import (
     drop_bad_format,
@@ -207,9 +207,9 @@ def generate_on_ray(
     >>> rows = to_records(generate_on_ray(spec, prompts, n=4, workers=8))                       # doctest: +SKIP
     """
     ray = require_ray()
-    require_at_least(n=(n, 1), workers=(workers, 1), batch_size=(batch_size, 1))
+    check_at_least(n=(n, 1), workers=(workers, 1), batch_size=(batch_size, 1))
     if max_concurrency is not None:
-        require_at_least(max_concurrency=(max_concurrency, 1))
+        check_at_least(max_concurrency=(max_concurrency, 1))
     check_spec(spec)
     unsupported = sorted(set(generate_options) & {"checkpoint", "parent_ids", "progress"})
     if unsupported:
@@ -310,7 +310,7 @@ def metrics_on_ray(
     number of hash partitions of the group-by shuffle (Ray's default, 200, suits large data and costs
     seconds of empty tasks on a small one)."""
     require_ray()
-    require_at_least(partitions=(partitions, 1))
+    check_at_least(partitions=(partitions, 1))
     if not metrics:
         raise ValueError(
             "metrics is empty; pass {name: function of a list of texts}, e.g. {'distinct-2': partial(distinct_n, n=2)}"

@@ -29,11 +29,11 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 from tqdm.auto import tqdm
 
+from synthlab.core.checks import check_texts
 from synthlab.core.parsing import clean_text
 from synthlab.core.records import make_records
 from synthlab.core.text import default_tokenize, lcs_length, rouge_l
 from synthlab.generation.instructions.filters import (
-    check_instructions,
     looks_like_instruction,
     strip_markers,
 )
@@ -212,7 +212,16 @@ def evol_instruct(
     ``removed``, every failed one with its ``reason``. Rows have ``method="evol-instruct"``, ``round`` = generation,
     ``parent_id`` = the evolved row (the starting instructions get ids of their own, but are not
     returned) and ``params`` with ``evolution`` and ``parent`` (the parent's text)."""
-    texts = check_instructions(instructions, "instructions")
+    texts = [
+        text.strip()
+        for text in check_texts(
+            instructions,
+            "instructions",
+            at_least=1,
+            blank=False,
+            hint="pass at least one human-written instruction, for example load('instruction_seeds')['instruction']",
+        )
+    ]
     unknown = [name for name in evolutions if name not in EVOLUTIONS]
     if unknown or not evolutions:
         raise ValueError(f"evolutions must be a non-empty list from {list(EVOLUTIONS)}; got {list(evolutions)}")

@@ -31,14 +31,14 @@ from typing import Any
 
 import pandas as pd
 
-from synthlab.core.records import make_records, require_column
+from synthlab.core.checks import check_column
+from synthlab.core.records import make_records
 from synthlab.core.steps import split_by_reason
 from synthlab.core.text import NoveltyPool
 
 __all__ = [
     "BANNED_WORDS",
     "INSTRUCTION_OPENERS",
-    "check_instructions",
     "explode_instructions",
     "filter_instructions",
     "instruction_problem",
@@ -217,27 +217,10 @@ def parse_instruction_list(output: str) -> dict[str, Any]:
     return {"text": "\n".join(items) or None, "instructions": items}
 
 
-def check_instructions(instructions: Sequence[str], name: str = "seeds") -> list[str]:
-    """``instructions`` as a list of stripped strings, or a ``ValueError`` saying what is wrong."""
-    if isinstance(instructions, str):
-        message = f"{name} must be a list of instructions, not one string; got {instructions[:40]!r}"
-        raise ValueError(message)  # noqa: TRY004 - every bad-input error here is a ValueError
-    texts = list(instructions)
-    if not texts:
-        raise ValueError(
-            f"{name} is empty; pass at least one human-written instruction, for example "
-            "load('instruction_seeds')['instruction']"
-        )
-    for position, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{name}[{position}] is {text!r}, not an instruction; drop empty or missing ones first")
-    return [text.strip() for text in texts]
-
-
 def mark_empty(calls: pd.DataFrame, column: str, reason: str) -> pd.DataFrame:
     """Record ``reason`` in ``error`` on the rows whose ``column`` holds no items (an answer that
     did not parse), keeping their ``raw`` completion; rows that already failed keep their error."""
-    require_column(calls, column, "column", frame_name="calls")
+    check_column(calls, column, "column", frame_name="calls")
     out = calls.copy()
     empty = out[column].map(lambda items: not isinstance(items, list) or len(items) == 0)
     out.loc[empty & out["error"].isna(), "error"] = reason
@@ -251,7 +234,7 @@ def explode_instructions(
     :func:`synthlab.llm.generate.generate`). Each row keeps its call's prompt, model, seed and round,
     the call's params plus ``item`` (its position in the answer), and the call's id as
     ``parent_id``; ``method`` defaults to the call's."""
-    require_column(calls, column, "column", frame_name="calls")
+    check_column(calls, column, "column", frame_name="calls")
     rows = []
     for call in calls.itertuples(index=False):
         items = getattr(call, column)
@@ -326,7 +309,7 @@ def filter_instructions(
     Returns ``(kept, removed)``; both get a ``rouge_l`` column (the highest ROUGE-L to the pool
     when the row was offered; missing for rows the quality filter dropped first), and removed
     rows a ``reason`` ("ROUGE-L 0.83 >= 0.7 with 'Summarise the text in one sentence.'")."""
-    require_column(candidates, text_col, "text_col", frame_name="candidates")
+    check_column(candidates, text_col, "text_col", frame_name="candidates")
     frame = candidates.copy()
     scores: list[float | None] = []
     reasons: list[str | None] = []

@@ -28,10 +28,9 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 from tqdm.auto import tqdm
 
-from synthlab.core.records import require_at_least
+from synthlab.core.checks import check_at_least, check_texts
 from synthlab.core.text import NoveltyPool
 from synthlab.generation.instructions.filters import (
-    check_instructions,
     explode_instructions,
     filter_instructions,
     mark_empty,
@@ -101,8 +100,15 @@ def self_instruct(
     row without a new task (then it warns, quoting the last error: a model that never writes a
     parseable list ends the loop with a report, not a hang).
     """
-    seeds = list(dict.fromkeys(check_instructions(seeds)))  # a task repeated with other inputs is one task
-    require_at_least(
+    texts = check_texts(
+        seeds,
+        "seeds",
+        at_least=1,
+        blank=False,
+        hint="pass at least one human-written instruction, for example load('instruction_seeds')['instruction']",
+    )
+    seeds = list(dict.fromkeys(text.strip() for text in texts))  # a task repeated with other inputs is one task
+    check_at_least(
         steps=(steps, 1),
         prompts_per_step=(prompts_per_step, 1),
         n_human=(n_human, 1),
