@@ -46,8 +46,10 @@ def test_retrieve_rejects_bad_input():
     concepts = load_concepts()
     with pytest.raises(ValueError, match="k must be"):
         retrieve(concepts, ["x"], k=0)
-    with pytest.raises(TypeError, match="list of strings"):
+    with pytest.raises(TypeError, match="queries takes a list of texts, not one string"):
         retrieve(concepts, "horror")
+    with pytest.raises(TypeError, match="position 1 is None"):
+        retrieve(concepts, ["horror", None])
     with pytest.raises(ValueError, match="it is empty"):
         retrieve(concepts.iloc[:0], ["x"])
 
