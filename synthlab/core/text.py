@@ -4,7 +4,10 @@
 a ``tokenizer`` (a callable from text to a list of tokens) is given; every metric over a list of texts checks
 it with :func:`synthlab.core.checks.check_texts`.
 
-ROUGE-L (Lin, 2004) is the F-measure of the longest common subsequence (LCS) of two token lists.
+ROUGE-L (Lin, 2004) is the F-measure of the longest common subsequence (LCS) of two token lists. The LCS is
+computed exactly with bit vectors (:func:`lcs_length`), so two 100,000-character texts take a fraction of a second;
+pairs over :data:`MAX_LCS_CELLS` token pairs (about 31,600 words each) raise ``ValueError`` rather than run for
+minutes: truncate such texts, or pass ``max_tokens=`` to :func:`rouge_l` or :func:`max_rouge_l`.
 Self-Instruct (Wang et al., 2023) keeps a generated instruction only when its ROUGE-L with every
 instruction already in the pool is below 0.7 (:class:`NoveltyPool`); the survey's "copy rate" of a
 generated text is its highest ROUGE-L to the demonstrations it was shown (taxonomy G4, G8).
@@ -25,9 +28,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from synthlab.core.checks import check_texts
+from synthlab.core.checks import check_at_least, check_texts
 
 __all__ = [
+    "MAX_LCS_CELLS",
     "copy_rate",
     "default_tokenize",
     "lcs_length",
@@ -38,6 +42,7 @@ __all__ = [
 ]
 
 Tokenizer = Callable[[str], list[str]]
+MAX_LCS_CELLS = 10**9  # len(a) * len(b) above this raises: about a second and 60 MB of bit vectors at the limit
 _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 
 
@@ -57,17 +62,33 @@ def _words(tokens: Sequence[str]) -> list[str]:
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two token sequences (O(len(a)·len(b)) time,
-    O(len(b)) memory)."""
+    """Length of the longest common subsequence of two token sequences, exactly, by the bit-vector algorithm
+    (Allison and Dix, 1986; Hyyrö, 2004): one row of the LCS table is one integer, updated per token of ``a``
+    with a few word-wide operations, so the work is len(a)·len(b)/64 machine words instead of len(a)·len(b) steps.
+
+    Raises ``ValueError`` naming the sizes when len(a)·len(b) is over :data:`MAX_LCS_CELLS`.
+
+    >>> lcs_length("a b c d".split(), "a c d e".split())
+    3
+    """
+    if len(a) * len(b) > MAX_LCS_CELLS:
+        raise ValueError(
+            f"the LCS of {len(a):,} and {len(b):,} tokens ({len(a) * len(b):,} token pairs) is over the limit of "
+            f"{MAX_LCS_CELLS:,} (synthlab.core.text.MAX_LCS_CELLS); truncate the texts, or pass max_tokens= "
+            "(for example 5000) to rouge_l or max_rouge_l"
+        )
     if len(a) < len(b):
-        a, b = b, a
-    previous = [0] * (len(b) + 1)
+        a, b = b, a  # the bits run over the shorter sequence
+    if not b:
+        return 0
+    matches: dict[str, int] = {}  # token -> the positions in b that hold it, as bits
+    for position, token in enumerate(b):
+        matches[token] = matches.get(token, 0) | (1 << position)
+    row = full = (1 << len(b)) - 1  # zero bits of row: where the LCS so far grows
     for token in a:
-        current = [0]
-        for j, other in enumerate(b, start=1):
-            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
-        previous = current
-    return previous[-1]
+        hit = row & matches.get(token, 0)
+        row = ((row + hit) | (row - hit)) & full
+    return len(b) - row.bit_count()
 
 
 def _f_measure(a: Sequence[str], b: Sequence[str]) -> float:
@@ -80,27 +101,40 @@ def _f_measure(a: Sequence[str], b: Sequence[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def rouge_l(candidate: str, reference: str, tokenizer: Tokenizer | None = None) -> float:
+def _word_tokens(text: str, tokenizer: Tokenizer | None, max_tokens: int | None) -> list[str]:
+    return _words((tokenizer or default_tokenize)(text))[:max_tokens]
+
+
+def rouge_l(
+    candidate: str, reference: str, tokenizer: Tokenizer | None = None, *, max_tokens: int | None = None
+) -> float:
     """ROUGE-L F-measure of two texts over their word tokens (punctuation ignored, lower-cased
-    by :func:`synthlab.core.text.default_tokenize`); 0.0 when either has no words."""
-    tokenize = tokenizer or default_tokenize
-    return _f_measure(_words(tokenize(candidate)), _words(tokenize(reference)))
+    by :func:`synthlab.core.text.default_tokenize`); 0.0 when either has no words. ``max_tokens``: score only
+    the first that many words of each text (for texts too long for :func:`lcs_length`)."""
+    if max_tokens is not None:
+        check_at_least(max_tokens=(max_tokens, 1))
+    return _f_measure(_word_tokens(candidate, tokenizer, max_tokens), _word_tokens(reference, tokenizer, max_tokens))
 
 
-def max_rouge_l(texts: Sequence[str], references: Sequence[str], tokenizer: Tokenizer | None = None) -> list[float]:
-    """For each text, its highest ROUGE-L against any of ``references`` (the copy score)."""
-    texts, references = (
-        check_texts(texts, "max_rouge_l texts"),
-        check_texts(
-            references,
-            "max_rouge_l references",
-            at_least=1,
-            hint="pass the texts to compare against (e.g. the demonstrations)",
-        ),
-    )
-    tokenize = tokenizer or default_tokenize
-    reference_tokens = [_words(tokenize(reference)) for reference in references]
-    return [max(_f_measure(_words(tokenize(text)), other) for other in reference_tokens) for text in texts]
+def max_rouge_l(
+    texts: Sequence[str],
+    references: Sequence[str],
+    tokenizer: Tokenizer | None = None,
+    *,
+    max_tokens: int | None = None,
+) -> list[float]:
+    """For each text, its highest ROUGE-L against any of ``references`` (the copy score); ``max_tokens`` as in
+    :func:`rouge_l`."""
+    texts = check_texts(texts, "max_rouge_l texts")
+    why = "pass the texts to compare against (e.g. the demonstrations)"
+    references = check_texts(references, "max_rouge_l references", at_least=1, hint=why)
+    if max_tokens is not None:
+        check_at_least(max_tokens=(max_tokens, 1))
+    reference_tokens = [_word_tokens(reference, tokenizer, max_tokens) for reference in references]
+    return [
+        max(_f_measure(_word_tokens(text, tokenizer, max_tokens), other) for other in reference_tokens)
+        for text in texts
+    ]
 
 
 def copy_rate(
