@@ -13,7 +13,8 @@ import pytest
 
 from synthlab.llm.chat import get_chat_model
 from synthlab.llm.generate import generate
-from synthlab.llm.serve import running
+from synthlab.llm.ollama_api import openai_request
+from synthlab.llm.serve import parse_chat_request, running
 from tests.test_serve import SlowModel
 
 
@@ -90,3 +91,17 @@ def test_the_ollama_client_raises_the_servers_error():
         with pytest.raises(ollama.ResponseError, match="'format' is not supported") as raised:
             api.chat(model="smollm2", messages=[{"role": "user", "content": "x"}], format="json")
     assert raised.value.status_code == 400
+
+
+def test_an_ollama_request_becomes_the_openai_body_the_server_answers():
+    messages = [{"role": "user", "content": "hi"}]
+    options = {"temperature": 0.2, "top_p": 0.9, "num_predict": 5, "seed": 3, "stop": ["."]}
+    assert openai_request({"messages": messages, "options": options}) == (
+        {"messages": messages, "temperature": 0.2, "top_p": 0.9, "seed": 3, "max_tokens": 5, "stop": ["."]},
+        True,
+    )
+    body, stream = openai_request({"messages": messages, "stream": False, "options": {"num_predict": -1, "stop": []}})
+    assert body == {"messages": messages} and stream is False  # -1: no limit but the context; no stop words
+    assert parse_chat_request(body)[1] == {}
+    with pytest.raises(ValueError, match="options.seed must be an integer; got 1.5"):
+        openai_request({"messages": messages, "options": {"seed": 1.5}})

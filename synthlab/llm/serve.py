@@ -20,11 +20,8 @@ that is not a number, a body that is not JSON or nested too deeply, or a body th
 GET to the POST route (or the reverse) 405. Exercised in ``tests/test_serve.py``,
 ``tests/test_faults_server.py`` and ``benchmarks/bench_concurrency.py``.
 
-The same server speaks Ollama's chat API over the same model, for ``get_chat_model("ollama",
-base_url=server.ollama_url, model="smollm2")`` (``tests/test_serve_ollama.py``): ``GET /api/tags`` and ``POST
-/api/chat`` (``messages``; ``options`` ``temperature``, ``top_p``, ``num_predict``, ``seed``, ``stop``), streamed
-as NDJSON (one line with the whole reply, then the ``done`` line) unless ``"stream": false``. Errors there are
-Ollama's ``{"error": "..."}``.
+The same server speaks Ollama's chat API over the same model (:mod:`synthlab.llm.ollama_api`), for
+``get_chat_model("ollama", base_url=server.ollama_url, model="smollm2")``.
 """
 
 from __future__ import annotations
@@ -43,6 +40,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import ValidationError
 
+from synthlab.llm.ollama_api import ollama_chat_lines, ollama_error, ollama_tags, openai_request
+
 __all__ = [
     "BadRequest",
     "ChatServer",
@@ -50,10 +49,8 @@ __all__ = [
     "in_background",
     "main",
     "make_server",
-    "ollama_chat_lines",
     "one_line",
     "parse_chat_request",
-    "parse_ollama_request",
     "running",
     "ServerT",
 ]
@@ -117,52 +114,6 @@ def parse_chat_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any]]:
     if stop:
         options["stop"] = stop
     return messages, options
-
-
-_OLLAMA_OPTIONS = {"temperature": (int, float), "top_p": (int, float), "num_predict": int, "seed": int}
-
-
-def parse_ollama_request(body: Any) -> tuple[list[BaseMessage], dict[str, Any], bool]:
-    """The LangChain messages, call options and whether to stream, of an Ollama ``/api/chat`` body (Ollama
-    streams unless ``"stream": false``); raises :class:`BadRequest` naming the problem."""
-    if not isinstance(body, dict):
-        raise BadRequest(f"the request body must be a JSON object; got {type(body).__name__}")
-    for name in ("format", "tools", "think"):
-        if body.get(name):
-            raise BadRequest(f"{name!r} is not supported by synthlab.llm.serve; remove it from the request")
-    options = body.get("options") or {}
-    if not isinstance(options, dict):
-        raise BadRequest(f"options must be a JSON object; got {options!r}")
-    messages, _ = parse_chat_request({"messages": body.get("messages")})
-    call = {name: _number(options, name, kind) for name, kind in _OLLAMA_OPTIONS.items()}
-    call["max_tokens"] = call.pop("num_predict")
-    if call["max_tokens"] is not None and call["max_tokens"] < 0:  # Ollama's -1: no limit but the context
-        call["max_tokens"] = None
-    stop = options.get("stop")
-    if stop is not None and not (isinstance(stop, list) and all(isinstance(item, str) for item in stop)):
-        raise BadRequest(f"options.stop must be a list of strings; got {stop!r}")
-    call = {name: value for name, value in call.items() if value is not None}
-    if stop:
-        call["stop"] = stop
-    return messages, call, body.get("stream", True) is not False
-
-
-def ollama_chat_lines(message: BaseMessage, alias: str, stream: bool) -> list[dict[str, Any]]:
-    """Ollama's ``/api/chat`` reply: one ``done`` object, or (``stream``) the whole text then an empty ``done``
-    line, as Ollama ends a stream."""
-    usage = getattr(message, "usage_metadata", None) or {}
-    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    text = {"role": "assistant", "content": str(message.content)}
-    done = {
-        "model": alias,
-        "created_at": created,
-        "message": {"role": "assistant", "content": ""} if stream else text,
-        "done": True,
-        "done_reason": message.response_metadata.get("finish_reason") or "stop",
-        "prompt_eval_count": usage.get("input_tokens", 0),
-        "eval_count": usage.get("output_tokens", 0),
-    }
-    return [{"model": alias, "created_at": created, "message": text, "done": False}, done] if stream else [done]
 
 
 def _is_text_part(part: Any) -> bool:
@@ -272,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         """An OpenAI-style error, or Ollama's ``{"error": message}`` on its ``/api/`` routes."""
         if self.path.startswith("/api/"):
-            self._send(status, {"error": message}, headers)
+            self._send(status, ollama_error(message), headers)
         else:
             self._send(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
@@ -321,15 +272,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") in ("/v1/chat/completions", "/api/chat"):
             self._wrong_method("POST")
         elif self.path.rstrip("/") == "/api/tags":
-            self._send(200, {"models": [{"name": self.server.alias, "model": self.server.alias, "details": {}}]})
+            self._send(200, ollama_tags(self.server.alias))
         elif self.path.rstrip("/") == "/v1/models":
-            self._send(
-                200,
-                {
-                    "object": "list",
-                    "data": [{"id": self.server.alias, "object": "model", "owned_by": "synthlab"}],
-                },
-            )
+            models = [{"id": self.server.alias, "object": "model", "owned_by": "synthlab"}]
+            self._send(200, {"object": "list", "data": models})
         else:
             self._error(
                 404, f"no such endpoint {self.path!r}; use /v1/models, /v1/chat/completions or /api/tags", "not_found"
@@ -347,10 +293,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no such endpoint {self.path!r}; POST to /v1/chat/completions or /api/chat", "not_found")
             return
         try:
-            if route == "/api/chat":
-                messages, options, stream = parse_ollama_request(json.loads(raw or b"null"))
-            else:
-                messages, options = parse_chat_request(json.loads(raw or b"null"))
+            request = json.loads(raw or b"null")
+            body, stream = openai_request(request) if route == "/api/chat" else (request, False)
+            messages, options = parse_chat_request(body)
             with self.server.slots:
                 reply = self.server.model.invoke(messages, **options)
         except json.JSONDecodeError as error:
