@@ -10,8 +10,10 @@ import time
 
 import pytest
 
+from synthlab.llm.chat import get_chat_model
+from synthlab.llm.generate import GenerationError, generate
 from synthlab.llm.serve import one_line, running
-from tests.fake_models import EchoSeedModel
+from tests.fake_models import EchoSeedModel, SleepyEchoModel
 
 GOOD = b'{"messages": [{"role": "user", "content": "hi"}]}'
 
@@ -103,3 +105,30 @@ def test_one_line_shortens_a_pydantic_error_and_a_multi_line_message():
     assert "\n" not in short and "errors.pydantic.dev" not in short
     assert one_line(ValueError("first\n  second " + "x" * 400)).startswith("ValueError: first second x")
     assert len(one_line(ValueError("x" * 400))) < 320
+
+
+def _openai_client(base_url: str, timeout: float):
+    return get_chat_model("openai", base_url=base_url, api_key="none", model="smollm2", timeout=timeout, cache=False)
+
+
+def test_a_hung_server_costs_a_bounded_wait_and_a_clear_error_not_a_hang():
+    with socket.socket() as listener:  # takes connections (the kernel's backlog) and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        model = _openai_client(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", timeout=0.5)
+        started = time.perf_counter()
+        with pytest.raises(GenerationError, match=r"timed out\. \(after 2 attempts\)") as failed:
+            generate(model, ["hi", "there"], seed=0, max_retries=1, retry_backoff=0.1, progress=False)
+        seconds = time.perf_counter() - started
+    # a timeout is transient: each row is retried once, then its error is kept on the row
+    assert failed.value.records["error"].str.contains("timed out", case=False).all()
+    assert seconds < 10, seconds
+
+
+def test_a_slow_server_times_out_under_a_short_client_timeout_and_answers_under_a_long_one():
+    with running(SleepyEchoModel(delay=1.0)) as server:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        with pytest.raises(GenerationError, match="timed out"):
+            generate(_openai_client(base_url, 0.3), ["hi"], seed=0, max_retries=0, progress=False)
+        answered = generate(_openai_client(base_url, 10.0), ["hi"], seed=0, max_retries=0, progress=False)
+    assert answered["error"].isna().all() and answered["text"].iloc[0] == "hi #0"

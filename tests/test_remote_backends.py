@@ -87,8 +87,8 @@ def test_synthlab_serve_answers_concurrent_rows_like_the_embedded_model(synthlab
     prompts = ["Write a movie title.", "Write a book title."]
     records = generate(remote, prompts, n=2, seed=3, max_concurrency=2, progress=False)
     assert records["error"].isna().all() and (records["model"] == "smollm2").all()
-    direct = generate(local_model, prompts[:1], seed=3, progress=False)
-    assert records["text"].iloc[0] == direct["text"].iloc[0]  # same model, settings and seed, over HTTP
+    direct = generate(local_model, prompts, n=2, seed=3, progress=False)
+    assert records["text"].tolist() == direct["text"].tolist()  # every row: same model, settings, seeds, over HTTP
 
 
 def test_openai_backend_generates_through_the_loopback_server(llama_server, tmp_path):

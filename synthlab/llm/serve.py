@@ -215,8 +215,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout): no one to answer
+            self.close_connection = True
 
     def _error(
         self, status: int, message: str, kind: str = "invalid_request_error", headers: dict[str, str] | None = None
